@@ -1,0 +1,57 @@
+# Pose-It! — `make run` (set up, pull models, run the main job) and `make test` (set up, pull, run the suite).
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+SOURCE  ?= 0
+OUT     ?= out
+MODEL   ?= blazepose-full
+
+.PHONY: run test setup dev models peer lint format bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# runtime install (numpy, OpenCV, OpenVINO)
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+# everything the test suite needs (dev tools, ONNX Runtime, the torch `train` extra)
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.runtime
+
+setup: $(VENV)/.runtime
+dev: $(VENV)/.dev
+
+models: $(VENV)/.runtime
+	$(BIN)/poseit models pull
+
+run: setup models
+	$(BIN)/poseit run $(SOURCE) --model $(MODEL) --out-video $(OUT)/poses.mp4 --out-json $(OUT)/poses.jsonl --out-csv $(OUT)/poses.csv
+
+test: dev models
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: dev
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+# MediaPipe's own pipeline, the peer we compare against, in its own environment (never in .venv)
+peer: .venv-mediapipe/.ok
+.venv-mediapipe/.ok:
+	$(PY) -m venv .venv-mediapipe
+	.venv-mediapipe/bin/pip install -q mediapipe==0.10.21
+	touch $@
+
+bench: setup models peer
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+clean:
+	rm -rf $(VENV) .venv-mediapipe out .pytest_cache .ruff_cache

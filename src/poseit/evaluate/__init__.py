@@ -1,0 +1,1 @@
+"""Metrics and measurements shared by the CLI, the tests and the benchmarks."""

@@ -1,0 +1,68 @@
+"""Models: the registry of named models, the manager that pulls them, and the model classes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from poseit.errors import PoseItError
+from poseit.models.base import Detection, LandmarkModel, Landmarks, Model
+from poseit.models.blazepose import BlazePoseDetector, BlazePoseLandmarks
+from poseit.models.manager import model_path, pull
+from poseit.models.registry import MODELS, ModelSpec, get_spec
+from poseit.runtime import Backend, RuntimeConfig, create_backend
+
+MODEL_SUFFIXES = (".tflite", ".onnx", ".xml")
+
+# family name -> class building a landmark model from a compiled backend and keyword options
+LANDMARK_FAMILIES: dict[str, Callable[..., LandmarkModel]] = {"blazepose": BlazePoseLandmarks}
+
+
+def sniff_family(backend: Backend) -> str:
+    """Guess which landmark family a user-given model file belongs to from its outputs."""
+    if "Identity" in backend.output_names and "Identity_1" in backend.output_names:
+        return "blazepose"
+    for family, cls in LANDMARK_FAMILIES.items():
+        accepts = getattr(cls, "accepts", None)
+        if accepts is not None and accepts(backend):
+            return family
+    raise PoseItError(
+        f"cannot tell what kind of model this is (outputs {backend.output_names}); "
+        f"supported: BlazePose landmark models and MPII-16 heatmap models"
+    )
+
+
+def create_landmark_model(model: str | Path, config: RuntimeConfig | None = None, backend: str = "openvino",
+                          **options) -> LandmarkModel:  # fmt: skip
+    """A landmark model by registered name (``blazepose-full``) or by file (.tflite, .onnx, .xml)."""
+    text = str(model)
+    if text.endswith(MODEL_SUFFIXES):
+        compiled = create_backend(text, config, backend)
+        return LANDMARK_FAMILIES[sniff_family(compiled)](compiled, **options)
+    spec = get_spec(text)
+    if spec.task != "landmarks":
+        raise PoseItError(f"{spec.name} is a {spec.task}, not a landmark model")
+    compiled = create_backend(model_path(spec.name), config, backend)
+    return LANDMARK_FAMILIES[spec.family](compiled, **{**spec.options, **options})
+
+
+def create_detector(config: RuntimeConfig | None = None, backend: str = "openvino", **options) -> BlazePoseDetector:
+    return BlazePoseDetector(create_backend(model_path("blazepose-detector"), config, backend), **options)
+
+
+__all__ = [
+    "LANDMARK_FAMILIES",
+    "MODELS",
+    "BlazePoseDetector",
+    "BlazePoseLandmarks",
+    "Detection",
+    "LandmarkModel",
+    "Landmarks",
+    "Model",
+    "ModelSpec",
+    "create_detector",
+    "create_landmark_model",
+    "get_spec",
+    "model_path",
+    "pull",
+]
