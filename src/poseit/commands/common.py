@@ -1,0 +1,30 @@
+"""Arguments shared by several subcommands."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_runtime_args(p: argparse.ArgumentParser, default_model: str = "blazepose-full") -> None:
+    from poseit.runtime import BACKENDS, HINTS, PRECISIONS
+
+    p.add_argument(
+        "--model", default=default_model, help="model name (see poseit models list) or a .tflite/.onnx/.xml file"
+    )
+    p.add_argument("--device", default="CPU", help="OpenVINO device: CPU, GPU, NPU or AUTO (default CPU)")
+    p.add_argument("--precision", default="f32", choices=PRECISIONS, help="inference precision (default f32)")
+    p.add_argument("--hint", default="latency", choices=HINTS, help="OpenVINO performance hint")
+    p.add_argument("--backend", default="openvino", choices=BACKENDS, help="inference backend for the landmark model")
+    p.add_argument("--threads", type=int, default=None, help="inference threads (default: all cores)")
+
+
+def estimator_options(args: argparse.Namespace) -> dict[str, Any]:
+    """`PoseEstimator` keyword options from the runtime arguments."""
+    return {
+        "device": args.device,
+        "precision": args.precision,
+        "hint": args.hint,
+        "backend": args.backend,
+        "num_threads": args.threads,
+    }
