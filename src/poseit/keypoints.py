@@ -16,7 +16,10 @@ from poseit.skeletons import Skeleton, get_skeleton
 
 
 def _as_float(a: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """``a`` as float32 of ``shape``; a single person's array may omit the leading axis of length 1."""
     arr = np.asarray(a, dtype=np.float32)
+    if shape[0] == 1 and arr.shape == shape[1:]:
+        arr = arr[None]
     if arr.shape != shape:
         raise ValueError(f"Poses.{what} must have shape {shape}, got {arr.shape}")
     return arr
@@ -54,7 +57,7 @@ class Poses:
         if xy.ndim != 3 or xy.shape[1:] != (skel.num_joints, 2):
             raise ValueError(f"Poses.xy must have shape (N, {skel.num_joints}, 2) for {skel.name}, got {xy.shape}")
         n, k = xy.shape[:2]
-        scores = _as_float(np.reshape(self.scores, (n, k)), (n, k), "scores")
+        scores = _as_float(self.scores, (n, k), "scores")
         if np.any((scores < 0) | (scores > 1)):
             raise ValueError("Poses.scores must lie in [0, 1]")
         set_ = object.__setattr__
@@ -62,17 +65,17 @@ class Poses:
         set_(self, "xy", xy)
         set_(self, "scores", scores)
         if self.presence is not None:
-            set_(self, "presence", _as_float(np.reshape(self.presence, (n, k)), (n, k), "presence"))
+            set_(self, "presence", _as_float(self.presence, (n, k), "presence"))
         if self.z is not None:
-            set_(self, "z", _as_float(np.reshape(self.z, (n, k)), (n, k), "z"))
+            set_(self, "z", _as_float(self.z, (n, k), "z"))
         if self.world is not None:
-            set_(self, "world", _as_float(np.reshape(self.world, (n, k, 3)), (n, k, 3), "world"))
+            set_(self, "world", _as_float(self.world, (n, k, 3), "world"))
         boxes = self.boxes if self.boxes is not None else _boxes_from_keypoints(xy, scores)
-        set_(self, "boxes", _as_float(np.reshape(boxes, (n, 4)), (n, 4), "boxes"))
+        set_(self, "boxes", _as_float(boxes, (n, 4), "boxes"))
         conf = self.confidence
         if conf is None:
             conf = scores.mean(axis=1) if k else np.zeros(n)
-        set_(self, "confidence", _as_float(np.reshape(conf, (n,)), (n,), "confidence"))
+        set_(self, "confidence", _as_float(conf, (n,), "confidence"))
 
     # --- container protocol -------------------------------------------------------------------
     @classmethod

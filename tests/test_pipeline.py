@@ -1,0 +1,94 @@
+"""The pipeline on real footage: the person is found, tracked, smoothed; empty frames are normal events."""
+
+from itertools import islice
+
+import numpy as np
+import pytest
+
+from poseit.io.sources import Frame, open_source
+from poseit.pipeline import PoseEstimator, iter_poses
+
+
+@pytest.fixture(scope="module")
+def pushup_frames(exercise_clip, blazepose_models):
+    """Frames 60-159 of the push-up clip (the person is in view throughout) and the closing top hold."""
+    frames = list(islice(open_source(exercise_clip), 472))
+    return frames[60:160], frames[448:472]
+
+
+def body_box_ok(poses, width, height) -> bool:
+    x0, y0, x1, y1 = poses.boxes[0]
+    return 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height and (x1 - x0) > 0.3 * width
+
+
+def test_tracks_the_person_and_detects_rarely(pushup_frames):
+    frames, _ = pushup_frames
+    est = PoseEstimator("blazepose-full")
+    results = list(est.process(frames))
+    found = [len(r.poses) == 1 for r in results]
+    assert np.mean(found) > 0.95
+    assert sum(r.detected for r in results) <= 3  # tracking, not detecting, frame after frame
+    h, w = frames[0].image.shape[:2]
+    for r in results[::10]:
+        p = r.poses
+        assert p.skeleton == "blazepose33" and p.xy.shape == (1, 33, 2)
+        assert body_box_ok(p, w, h)
+        # side-view push-up: the body is long and low, shoulders to ankles spread horizontally
+        sk = p.skel.index
+        assert abs(p.xy[0, sk["left_ankle"], 0] - p.xy[0, sk["left_shoulder"], 0]) > 0.3 * w
+        inside = (p.xy[0, :, 0] > -0.05 * w) & (p.xy[0, :, 0] < 1.05 * w)
+        assert inside.mean() > 0.9
+
+
+def test_empty_frames_are_normal_and_tracking_recovers(pushup_frames):
+    frames, _ = pushup_frames
+    est = PoseEstimator("blazepose-full")
+    black = np.zeros_like(frames[0].image)
+    seq = [*frames[:5], *(Frame(black, 5 + i, (5 + i) / 30) for i in range(5)), *frames[10:15]]
+    counts = [len(r.poses) for r in est.process(seq)]
+    assert counts[:5] == [1] * 5 and counts[5:10] == [0] * 5 and counts[10:] == [1] * 5
+
+
+def test_smoothing_reduces_jitter_while_holding_still(pushup_frames):
+    _, hold = pushup_frames
+
+    def jitter(smooth: bool) -> float:
+        est = PoseEstimator("blazepose-full", smooth=smooth)
+        xy = np.stack([r.poses.xy[0] for r in est.process(hold) if len(r.poses)])
+        return float(np.median(np.linalg.norm(np.diff(xy[:, 11:29], axis=0), axis=-1)))
+
+    assert jitter(True) < 0.8 * jitter(False)
+
+
+def test_modes_and_other_models(pushup_frames, data_dir):
+    import cv2
+
+    frames, _ = pushup_frames
+    image = frames[40].image
+    assert len(PoseEstimator("blazepose-lite", mode="detect")(image)) == 1
+    # whole-frame (the seed's mode, no detector) suits person-centred upright images such as LSP's
+    upright = cv2.imread(str(data_dir / "lsp" / "images" / "im1003.jpg"))
+    assert len(PoseEstimator("blazepose-lite", mode="whole-frame")(upright)) == 1
+    heavy = PoseEstimator("blazepose-heavy", mode="detect")(image)
+    full = PoseEstimator("blazepose-full", mode="detect")(image)
+    # two models, same person: their body joints agree within a few percent of the frame
+    assert np.median(np.linalg.norm(heavy.xy[0, 11:29] - full.xy[0, 11:29], axis=1)) < 0.03 * image.shape[1]
+
+
+def test_iter_poses_on_an_image_folder(tmp_path, data_dir, blazepose_models):
+    import shutil
+
+    for i in (1001, 1002, 1003):
+        shutil.copy(data_dir / "lsp" / "images" / f"im{i}.jpg", tmp_path)
+    results = list(iter_poses(tmp_path, model="blazepose-lite"))
+    assert [r.frame.path.endswith(f"im{i}.jpg") for r, i in zip(results, (1001, 1002, 1003), strict=True)]
+    assert sum(len(r.poses) for r in results) == 3
+
+
+def test_rejects_non_images(blazepose_models):
+    from poseit.errors import PoseItError
+
+    with pytest.raises(PoseItError):
+        PoseEstimator("blazepose-lite")(np.zeros((10, 10), np.uint8))
+    with pytest.raises(PoseItError, match="unknown mode"):
+        PoseEstimator("blazepose-lite", mode="fast")
