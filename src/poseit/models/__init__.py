@@ -37,13 +37,14 @@ def create_landmark_model(model: str | Path, config: RuntimeConfig | None = None
     """A landmark model by registered name (``blazepose-full``) or by file (.tflite, .onnx, .xml)."""
     text = str(model)
     if text.endswith(MODEL_SUFFIXES):
-        compiled = create_backend(text, config, backend)
-        return LANDMARK_FAMILIES[sniff_family(compiled)](compiled, **options)
+        cls = LANDMARK_FAMILIES[sniff_family(create_backend(text, config, backend))]
+        return cls(create_backend(text, config, backend, getattr(cls, "outputs", None)), **options)
     spec = get_spec(text)
     if spec.task != "landmarks":
         raise PoseItError(f"{spec.name} is a {spec.task}, not a landmark model")
-    compiled = create_backend(model_path(spec.name), config, backend)
-    return LANDMARK_FAMILIES[spec.family](compiled, **{**spec.options, **options})
+    cls = LANDMARK_FAMILIES[spec.family]
+    compiled = create_backend(model_path(spec.name), config, backend, getattr(cls, "outputs", None))
+    return cls(compiled, **{**spec.options, **options})
 
 
 def create_detector(config: RuntimeConfig | None = None, backend: str = "openvino", **options) -> BlazePoseDetector:

@@ -72,6 +72,8 @@ class BlazePoseLandmarks(LandmarkModel):
     skeleton = "blazepose33"
     input_size = (256, 256)
     num_body = 33
+    # landmarks, pose flag, heatmap, world landmarks; the segmentation mask (Identity_2) is pruned away
+    outputs = ("Identity", "Identity_1", "Identity_3", "Identity_4")
 
     def __init__(
         self, backend: Backend, refine: bool = True, refine_kernel: int = 7, refine_min_conf: float = 0.5
@@ -112,19 +114,27 @@ class BlazePoseLandmarks(LandmarkModel):
 
 
 def refine_from_heatmap(norm: np.ndarray, heatmap: np.ndarray, kernel: int = 7, min_conf: float = 0.5) -> np.ndarray:
-    """MediaPipe's RefineLandmarksFromHeatmap: (L, 2) crop-normalised points, (H, W, L) heatmap logits."""
+    """MediaPipe's RefineLandmarksFromHeatmap, vectorised: (L, 2) crop-normalised points, (H, W, L) logits.
+
+    Each point moves to the confidence-weighted mean position of the ``kernel`` x ``kernel`` window around it
+    (clipped at the heatmap's edges) when the window's peak confidence reaches ``min_conf``. As in MediaPipe,
+    points left of, right of or above the heatmap are kept as they are.
+    """
     hm_h, hm_w, channels = heatmap.shape
+    n = min(len(norm), channels)
+    col = np.trunc(norm[:n, 0] * hm_w).astype(np.int64)  # C++ int conversion truncates toward zero
+    row = np.trunc(norm[:n, 1] * hm_h).astype(np.int64)
+    offsets = np.arange(kernel) - (kernel - 1) // 2
+    rows, cols = row[:, None] + offsets, col[:, None] + offsets  # (n, k)
+    valid = ((rows >= 0) & (rows < hm_h))[:, :, None] & ((cols >= 0) & (cols < hm_w))[:, None, :]
+    logits = heatmap[
+        np.clip(rows, 0, hm_h - 1)[:, :, None], np.clip(cols, 0, hm_w - 1)[:, None, :], np.arange(n)[:, None, None]
+    ]
+    conf = _sigmoid(logits) * valid
+    total = conf.sum(axis=(1, 2))
+    refine = (col >= 0) & (col < hm_w) & (row >= 0) & (conf.max(axis=(1, 2)) >= min_conf) & (total > 0)
     out = norm.copy()
-    off = (kernel - 1) // 2
-    for i in range(min(len(norm), channels)):
-        col, row = int(norm[i, 0] * hm_w), int(norm[i, 1] * hm_h)
-        if not (0 <= col < hm_w and 0 <= row < hm_h):
-            continue
-        r0, r1 = max(0, row - off), min(hm_h, row + off + 1)
-        c0, c1 = max(0, col - off), min(hm_w, col + off + 1)
-        conf = _sigmoid(heatmap[r0:r1, c0:c1, i])
-        total = conf.sum()
-        if conf.max() >= min_conf and total > 0:
-            rows, cols = np.mgrid[r0:r1, c0:c1]
-            out[i] = [(cols * conf).sum() / hm_w / total, (rows * conf).sum() / hm_h / total]
+    safe = np.where(total > 0, total, 1.0)
+    out[:n, 0] = np.where(refine, (conf * cols[:, None, :]).sum(axis=(1, 2)) / hm_w / safe, norm[:n, 0])
+    out[:n, 1] = np.where(refine, (conf * rows[:, :, None]).sum(axis=(1, 2)) / hm_h / safe, norm[:n, 1])
     return out

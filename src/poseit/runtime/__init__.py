@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from poseit.errors import PoseItError
@@ -10,8 +11,14 @@ from poseit.runtime.base import HINTS, PRECISIONS, Backend, RuntimeConfig
 BACKENDS = ("openvino", "onnxruntime")
 
 
-def create_backend(path: str | Path, config: RuntimeConfig | None = None, backend: str = "openvino") -> Backend:
-    """Load and compile a model file with the named backend."""
+def create_backend(
+    path: str | Path,
+    config: RuntimeConfig | None = None,
+    backend: str = "openvino",
+    outputs: Sequence[str] | None = None,
+) -> Backend:
+    """Load and compile a model file with the named backend. ``outputs`` keeps only those outputs, so the
+    layers that feed only the others (e.g. BlazePose's segmentation decoder) are not computed."""
     config = config or RuntimeConfig()
     path = Path(path)
     if not path.is_file():
@@ -19,13 +26,13 @@ def create_backend(path: str | Path, config: RuntimeConfig | None = None, backen
     if backend == "openvino":
         from poseit.runtime.openvino_backend import OpenVINOBackend
 
-        return OpenVINOBackend(path, config)
+        return OpenVINOBackend(path, config, outputs)
     if backend == "onnxruntime":
         if path.suffix != ".onnx":
             raise PoseItError(f"ONNX Runtime runs .onnx files only, not {path.name}")
         from poseit.runtime.onnxruntime_backend import ONNXRuntimeBackend
 
-        return ONNXRuntimeBackend(path, config)
+        return ONNXRuntimeBackend(path, config, outputs)
     raise PoseItError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,9 @@ from poseit.runtime.base import Backend, RuntimeConfig
 
 
 class ONNXRuntimeBackend(Backend):
-    def __init__(self, path: str | Path, config: RuntimeConfig | None = None) -> None:
+    def __init__(
+        self, path: str | Path, config: RuntimeConfig | None = None, outputs: Sequence[str] | None = None
+    ) -> None:
         config = config or RuntimeConfig()
         try:
             import onnxruntime as ort
@@ -28,7 +31,7 @@ class ONNXRuntimeBackend(Backend):
             raise PoseItError(f"cannot load {path} in ONNX Runtime: {str(exc).splitlines()[0]}") from None
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.input_shapes = [tuple(d if isinstance(d, int) else 1 for d in i.shape) for i in self.session.get_inputs()]
-        self.output_names = [o.name for o in self.session.get_outputs()]
+        self.output_names = [o.name for o in self.session.get_outputs() if not outputs or o.name in outputs]
 
     def infer(self, inputs: np.ndarray | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         outputs = self.session.run(self.output_names, self._feed(inputs))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,9 @@ def _core():
 
 
 class OpenVINOBackend(Backend):
-    def __init__(self, path: str | Path, config: RuntimeConfig | None = None) -> None:
+    def __init__(
+        self, path: str | Path, config: RuntimeConfig | None = None, outputs: Sequence[str] | None = None
+    ) -> None:
         config = config or RuntimeConfig()
         import openvino as ov
         import openvino.properties as props
@@ -38,6 +40,10 @@ class OpenVINOBackend(Backend):
             model = core.read_model(str(path))
         except Exception as exc:  # OpenVINO raises RuntimeError with a long C++ trace
             raise PoseItError(f"cannot read model {path}: {str(exc).splitlines()[0]}") from None
+        if outputs:
+            keep = [o.get_node() for o in model.outputs if o.get_any_name() in outputs]
+            if keep and len(keep) < len(model.outputs):
+                model = ov.Model(keep, model.get_parameters(), model.get_friendly_name())
         mode = hints.PerformanceMode.LATENCY if config.hint == "latency" else hints.PerformanceMode.THROUGHPUT
         options: dict = {
             hints.inference_precision: getattr(ov.Type, _PRECISION_TYPES[config.precision]),
