@@ -1,0 +1,31 @@
+"""Helpers shared by the coach benchmarks: where the shared data is, and pose extraction with an optional
+cache (``--cache DIR`` keeps extracted keypoints between runs; without it every run uses the engine afresh)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from poseit.coach.sequence import PoseSequence
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def data_dir() -> Path:
+    """``$POSEIT_DATA`` or ../shared/data beside the checkout."""
+    return Path(os.environ.get("POSEIT_DATA", ROOT.parent / "shared" / "data"))
+
+
+def sequence_for(video: Path, model: str = "blazepose-full", cache: Path | None = None) -> PoseSequence:
+    """Keypoints of ``video`` from the engine (tracking mode), read from / written to ``cache`` when given."""
+    if cache is None:
+        return PoseSequence.from_video(video, model)
+    key = hashlib.sha1(f"{video.resolve()}|{video.stat().st_size}|{model}".encode()).hexdigest()[:12]
+    path = cache / f"{video.stem}-{key}.npz"
+    if path.is_file():
+        return PoseSequence.load(path)
+    seq = PoseSequence.from_video(video, model)
+    seq.save(path)
+    return seq

@@ -1,0 +1,322 @@
+"""Analysing one exercise over a pose sequence: reps (or hold time), per-rep metrics and form feedback.
+
+`analyze_sequence(seq, exercise)` runs the streaming `RepCounter` over the driving signal frame by frame (the
+same path as live coaching) and then measures each rep and checks the exercise's form rules on it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from poseit.coach.counter import RepCounter, RepEvent
+from poseit.coach.kinematics import SIDED_SIGNALS, Body, _quiet
+from poseit.coach.library import Exercise, Rule, SignalSpec
+from poseit.coach.sequence import PoseSequence
+
+# A cut: the body's joints jump by more than this many torso lengths (median over joints) in one frame and by
+# more than CUT_RATIO times their usual frame-to-frame motion over the last second.
+CUT_JUMP = 0.08
+CUT_RATIO = 8.0
+
+# Feedback for reps that reached their turn but were not finished, by the counter's reason.
+UNFINISHED = {
+    "cut": "Rep not finished: the video cuts away",
+    "gap": "Rep not finished: the person was lost from view",
+    "end": "Rep not finished before the end of the video",
+}
+
+
+@dataclass
+class FormIssue:
+    """One piece of feedback: which rep (1-based; a partial attempt gets the number the rep would have had),
+    when, the rule and its message."""
+
+    rep: int
+    frame: int
+    time_s: float
+    rule: str
+    message: str
+    severity: str
+    value: float | None = None
+    partial: bool = False
+
+
+@dataclass
+class Rep:
+    """A rep and its metrics. Angles in degrees, lengths in torso lengths (the driving signal's unit)."""
+
+    number: int
+    complete: bool
+    start: int
+    turn: int
+    end: int
+    start_s: float
+    turn_s: float
+    end_s: float
+    duration_s: float
+    eccentric_s: float
+    concentric_s: float
+    min_value: float
+    max_value: float
+    range_of_motion: float
+    view: str
+    symmetry: float | None  # 1 - |ROM left - ROM right| / max ROM (both sides seen, front view), else None
+    partial_reason: str = ""
+    issues: list[FormIssue] = field(default_factory=list)
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float):
+        return round(v, 3) if np.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    return v
+
+
+@dataclass
+class Analysis:
+    """The result of analysing one exercise over one sequence."""
+
+    exercise: str
+    name: str
+    mode: str
+    fps: float
+    times: np.ndarray
+    signal_name: str
+    signal: np.ndarray
+    reps: list[Rep]
+    partials: list[Rep]
+    issues: list[FormIssue]
+    hold_s: float | None
+    holds: list[tuple[float, float]]  # (start_s, end_s) of each hold
+    views: np.ndarray
+    active: np.ndarray  # (T,) frames where the posture held and the signal was known
+    cuts: np.ndarray  # (T,) frames where a new shot (cut) was detected
+    thresholds: dict[str, float] = field(default_factory=dict)
+    recognition: dict[str, Any] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The ``summary.json`` object (schema in `poseit.coach.report`)."""
+        main_view = Counter(v for v in self.views if v != "unknown").most_common(1)
+        return _clean({
+            "exercise": self.exercise,
+            "name": self.name,
+            "mode": self.mode,
+            "reps": len(self.reps),
+            "partial_reps": len(self.partials),
+            "hold_s": self.hold_s,
+            "holds": [{"start_s": a, "end_s": b} for a, b in self.holds],
+            "duration_s": float(self.times[-1] - self.times[0]) if len(self.times) else 0.0,
+            "frames": len(self.times),
+            "fps": self.fps,
+            "view": main_view[0][0] if main_view else "unknown",
+            "signal": self.signal_name,
+            "thresholds": self.thresholds,
+            "rep_events": [_rep_record(r) for r in self.reps],
+            "partial_events": [_rep_record(r) for r in self.partials],
+            "form_issues": [asdict(i) for i in self.issues],
+            "cuts": [int(i) for i in np.flatnonzero(self.cuts)],
+            "recognition": self.recognition,
+        })  # fmt: skip
+
+
+def _rep_record(r: Rep) -> dict[str, Any]:
+    d = asdict(r)
+    d["issues"] = [i["rule"] for i in d["issues"]]
+    return d
+
+
+def detect_cuts(body: Body) -> np.ndarray:
+    """(T,) True where the whole body jumps (a cut between shots, or the tracker jumping to someone else)."""
+    names = [n for n in body.joints if n != "head"]
+    pts = np.stack([body.j(n) for n in names], axis=1)
+    cuts = np.zeros(len(body), dtype=bool)
+    if len(body) < 2:
+        return cuts
+    with np.errstate(invalid="ignore"), _quiet():
+        step = np.nanmedian(np.linalg.norm(np.diff(pts, axis=0), axis=-1), axis=1) / body.torso[1:]
+    window = max(3, round(body.fps))
+    for t in range(1, len(body)):
+        s = step[t - 1]
+        if not np.isfinite(s) or s < CUT_JUMP:
+            continue
+        recent = step[max(0, t - 1 - window) : t - 1]
+        recent = recent[np.isfinite(recent)]
+        usual = float(np.median(recent)) if len(recent) else 0.0
+        cuts[t] = s > CUT_RATIO * usual
+    return cuts
+
+
+def posture_mask(body: Body, exercise: Exercise, unknown_ok: bool = True) -> np.ndarray:
+    """(T,) whether every posture range of the exercise holds (a signal that cannot be measured passes when
+    ``unknown_ok``)."""
+    ok = np.ones(len(body), dtype=bool)
+    for name, (lo, hi) in exercise.posture.items():
+        v = body.signal(name)
+        with np.errstate(invalid="ignore"):
+            inside = (v >= lo) & (v <= hi)
+        ok &= inside | (~np.isfinite(v) if unknown_ok else False)
+    return ok
+
+
+def signal_of(body: Body, spec: SignalSpec) -> np.ndarray:
+    return body.signal(spec.name, spec.combine)
+
+
+def _stat(values: np.ndarray, stat: str) -> tuple[float, int | None]:
+    """The statistic of the finite values and, for min/max, the index where it is reached."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return float("nan"), None
+    if stat == "min":
+        i = int(np.nanargmin(values))
+        return float(values[i]), i
+    if stat == "max":
+        i = int(np.nanargmax(values))
+        return float(values[i]), i
+    v = values[finite]
+    if stat == "mean":
+        return float(v.mean()), None
+    if stat == "median":
+        return float(np.median(v)), None
+    return float(v.max() - v.min()), None  # range
+
+
+def rule_window(rule: Rule, rep: RepEvent) -> tuple[int, int]:
+    """Frame range [a, b) a per-rep rule looks at."""
+    if rule.window == "turn":
+        half = max(2, round(0.15 * (rep.end - rep.start)))
+        return max(rep.start, rep.turn - half), min(rep.end, rep.turn + half) + 1
+    return rep.start, rep.end + 1
+
+
+def check_rep(body: Body, exercise: Exercise, rep: RepEvent, number: int, view: str,
+              times: np.ndarray) -> list[FormIssue]:  # fmt: skip
+    """The form issues of one complete rep (rules whose views include the rep's view)."""
+    issues = []
+    for rule in exercise.rules:
+        if rule.window == "hold" or (rule.views and view not in rule.views):
+            continue
+        a, b = rule_window(rule, rep)
+        values = signal_of(body, rule.signal)[a:b]
+        value, at = _stat(values, rule.stat)
+        if rule.fails(value):
+            frame = a + at if at is not None else rep.turn
+            issues.append(FormIssue(number, frame, float(times[frame]), rule.id, rule.text(value), rule.severity,
+                                    value))  # fmt: skip
+    return issues
+
+
+def _metrics(body: Body, exercise: Exercise, ev: RepEvent, number: int, views: np.ndarray,
+             signal: np.ndarray) -> Rep:  # fmt: skip
+    window = signal[ev.start : ev.end + 1]
+    with _quiet():
+        lo, hi = float(np.nanmin(window)), float(np.nanmax(window))
+    rep_views = Counter(v for v in views[ev.start : ev.end + 1] if v != "unknown").most_common(1)
+    view = rep_views[0][0] if rep_views else "unknown"
+    first, second = ev.turn_s - ev.start_s, ev.end_s - ev.turn_s
+    assert exercise.phases is not None
+    ecc, con = (first, second) if exercise.phases.first == "eccentric" else (second, first)
+    symmetry = None
+    if exercise.signal.name in SIDED_SIGNALS and view == "front":
+        roms = []
+        for side in ("left", "right"):
+            v = body.sided(exercise.signal.name, side)[ev.start : ev.end + 1]
+            if np.isfinite(v).mean() >= 0.8:
+                roms.append(float(np.nanmax(v) - np.nanmin(v)))
+        if len(roms) == 2 and max(roms) > 0:
+            symmetry = 1.0 - abs(roms[0] - roms[1]) / max(roms)
+    return Rep(number, ev.complete, ev.start, ev.turn, ev.end, ev.start_s, ev.turn_s, ev.end_s, ev.duration_s,
+               ecc, con, lo, hi, hi - lo, view, symmetry, ev.reason)  # fmt: skip
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True."""
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def analyze_body(body: Body, exercise: Exercise, cuts: np.ndarray | None = None) -> Analysis:
+    """Count and check ``exercise`` over ``body`` (see `analyze_sequence`)."""
+    times = body.times
+    views = body.views()
+    cuts = detect_cuts(body) if cuts is None else cuts
+    signal = signal_of(body, exercise.signal)
+    if exercise.is_hold:
+        return _analyze_hold(body, exercise, signal, views, cuts)
+    assert exercise.phases is not None
+    ok = posture_mask(body, exercise)
+    counter = RepCounter(exercise.phases)
+    events: list[RepEvent] = []
+    for t in range(len(body)):
+        ev = counter.update(t, float(times[t]), float(signal[t]), bool(ok[t]), bool(cuts[t]))
+        if ev is not None:
+            events.append(ev)
+    ev = counter.finish()
+    if ev is not None:
+        events.append(ev)
+    reps, partials, issues = [], [], []
+    for ev in sorted(events, key=lambda e: e.start):
+        number = len(reps) + 1
+        rep = _metrics(body, exercise, ev, number, views, signal)
+        if ev.complete:
+            rep.issues = check_rep(body, exercise, ev, number, rep.view, times)
+            reps.append(rep)
+        else:
+            value = ev.extreme
+            message = _format(exercise.partial_message, value) if ev.reason == "shallow" else UNFINISHED[ev.reason]
+            rep.issues = [FormIssue(number, ev.turn, float(times[ev.turn]), "partial_rep", message, "warning", value,
+                                    partial=True)]  # fmt: skip
+            partials.append(rep)
+        issues.extend(rep.issues)
+    ph = exercise.phases
+    return Analysis(exercise.id, exercise.name, exercise.mode, body.fps, times, exercise.signal.name, signal, reps,
+                    partials, sorted(issues, key=lambda i: i.frame), None, [], views, ok & np.isfinite(signal), cuts,
+                    {"rest": ph.rest, "leave": ph.leave, "turn": ph.turn})  # fmt: skip
+
+
+def _format(message: str, value: float) -> str:
+    try:
+        return message.format(value=value)
+    except (ValueError, KeyError, IndexError):
+        return message
+
+
+def _analyze_hold(body: Body, exercise: Exercise, signal: np.ndarray, views: np.ndarray,
+                  cuts: np.ndarray) -> Analysis:  # fmt: skip
+    """Hold exercises: time in position (posture measured and inside its ranges), and hold rules that fail
+    for at least their ``min_duration_s`` while holding."""
+    times = body.times
+    dt = 1.0 / body.fps
+    in_position = posture_mask(body, exercise, unknown_ok=False) & np.isfinite(signal)
+    holds = [(a, b) for a, b in _runs(in_position) if (b - a) * dt >= 0.5]
+    hold_mask = np.zeros(len(body), dtype=bool)
+    for a, b in holds:
+        hold_mask[a:b] = True
+    issues = []
+    for rule in exercise.rules:
+        values = signal_of(body, rule.signal)
+        with np.errstate(invalid="ignore"):
+            bad = hold_mask & (values > rule.above if rule.above is not None else values < rule.below)
+        if rule.views:
+            bad &= np.isin(views, rule.views)
+        for a, b in _runs(bad):
+            if (b - a) * dt >= rule.min_duration_s:
+                value = float(np.nanmedian(values[a:b]))
+                issues.append(FormIssue(0, a, float(times[a]), rule.id, rule.text(value), rule.severity, value))
+    hold_s = float(sum((b - a) * dt for a, b in holds))
+    spans = [(float(times[a]), float(times[b - 1]) + dt) for a, b in holds]
+    return Analysis(exercise.id, exercise.name, exercise.mode, body.fps, times, exercise.signal.name, signal, [], [],
+                    sorted(issues, key=lambda i: i.frame), hold_s, spans, views, hold_mask, cuts)  # fmt: skip
+
+
+def analyze_sequence(seq: PoseSequence, exercise: Exercise, min_score: float = 0.3) -> Analysis:
+    """Count reps (or time the hold) of ``exercise`` in ``seq`` and check its form rules."""
+    return analyze_body(Body.from_sequence(seq, min_score), exercise)

@@ -1,0 +1,148 @@
+"""The rep counter: a streaming state machine over one driving signal, with hysteresis.
+
+Fed one frame at a time (``update``), so the same code counts live and offline. It is robust to:
+
+- jitter: hysteresis between the ``rest`` and ``leave`` thresholds, and reps shorter than ``min_rep_s`` are
+  ignored;
+- dropped frames, short occlusions, a person briefly out of posture: frames without a value are skipped; only
+  a gap longer than ``max_gap_s`` abandons the rep in progress;
+- cuts and a person leaving the frame: ``cut=True`` (or a long gap) ends the rep in progress; one that had
+  reached its turn is recorded as partial, and counting resumes from the next rest position;
+- pauses at the top or bottom: states persist until the signal crosses the next threshold;
+- partial reps (back to rest without reaching ``turn``) are counted separately.
+
+A clip may start mid-rep: a first value between ``leave`` and ``turn`` joins that rep (it counts if its turn
+and return are seen); a first value already past ``turn`` waits for the next rest position.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from poseit.coach.library import Phases
+
+FRESH, REST, DOWN, TURNED, IDLE = "fresh", "rest", "down", "turned", "idle"
+
+
+@dataclass
+class RepEvent:
+    """One rep found by the counter (frame indices into the stream; times in seconds)."""
+
+    start: int
+    turn: int
+    end: int
+    start_s: float
+    turn_s: float
+    end_s: float
+    complete: bool
+    extreme: float  # driving signal at the turn
+    reason: str = ""  # for partial reps: "shallow", "cut", "gap" or "end"
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+class RepCounter:
+    """Counts reps of one exercise from its driving signal (see the module doc)."""
+
+    def __init__(self, phases: Phases) -> None:
+        self.phases = phases
+        sign = 1.0 if phases.rest_end == "high" else -1.0
+        self._sign = sign
+        self._rest, self._leave, self._turn = sign * phases.rest, sign * phases.leave, sign * phases.turn
+        self.reps: list[RepEvent] = []
+        self.partials: list[RepEvent] = []
+        self.state = FRESH
+        self._last_valid: tuple[int, float] | None = None  # (frame, time) of the last frame with a value
+        self._rest_at: tuple[int, float] = (0, 0.0)  # last frame at rest
+        self._start: tuple[int, float] = (0, 0.0)
+        self._extreme: tuple[int, float, float] = (0, 0.0, math.inf)  # frame, time, value (normalised)
+
+    @property
+    def count(self) -> int:
+        return len(self.reps)
+
+    @property
+    def partial_count(self) -> int:
+        return len(self.partials)
+
+    def depth(self, value: float) -> float:
+        """Progress of ``value`` from rest (0) to turn (1), for progress bars."""
+        return self.phases.depth(value)
+
+    def update(self, frame: int, time_s: float, value: float | None, ok: bool = True,
+               cut: bool = False) -> RepEvent | None:  # fmt: skip
+        """Feed one frame; returns the rep (complete or partial) that ended on it, if any. ``value`` is the
+        driving signal (None/NaN when unknown), ``ok`` whether the posture holds, ``cut`` whether a new shot
+        starts here."""
+        ended = None
+        if cut and self.state != FRESH:
+            ended = self._abandon("cut")
+        valid = ok and value is not None and math.isfinite(value)
+        if not valid:
+            if self._last_valid is not None and time_s - self._last_valid[1] > self.phases.max_gap_s:
+                ended = self._abandon("gap") or ended
+            return ended
+        x = self._sign * float(value)  # type: ignore[arg-type]
+        self._last_valid = (frame, time_s)
+        if self.state == FRESH:
+            if x > self._leave:
+                self.state, self._rest_at = REST, (frame, time_s)
+            elif x > self._turn:  # joined a rep in progress
+                self._begin(frame, time_s, x)
+            else:
+                self.state = IDLE
+            return ended
+        if self.state == IDLE:
+            if x >= self._rest:
+                self.state, self._rest_at = REST, (frame, time_s)
+            return ended
+        if self.state == REST:
+            if x >= self._rest:
+                self._rest_at = (frame, time_s)
+            elif x <= self._leave:
+                self._begin(*self._rest_at, x)
+                self._track(frame, time_s, x)
+            return ended
+        self._track(frame, time_s, x)
+        if self.state == DOWN and x <= self._turn:
+            self.state = TURNED
+        if x >= self._rest:
+            turned = self.state == TURNED
+            rep = self._close(frame, time_s, complete=turned, reason="" if turned else "shallow")
+            self.state, self._rest_at = REST, (frame, time_s)
+            return rep or ended
+        return ended
+
+    def finish(self) -> RepEvent | None:
+        """End of stream: a rep that reached its turn but not rest again is recorded as partial."""
+        return self._abandon("end")
+
+    # --- internals -----------------------------------------------------------------------------
+    def _begin(self, frame: int, time_s: float, x: float) -> None:
+        self.state = DOWN
+        self._start = (frame, time_s)
+        self._extreme = (frame, time_s, x)
+
+    def _track(self, frame: int, time_s: float, x: float) -> None:
+        if x < self._extreme[2]:
+            self._extreme = (frame, time_s, x)
+
+    def _close(self, frame: int, time_s: float, complete: bool, reason: str) -> RepEvent | None:
+        start, start_s = self._start
+        if time_s - start_s < self.phases.min_rep_s:
+            return None
+        turn, turn_s, x = self._extreme
+        rep = RepEvent(start, turn, frame, start_s, turn_s, time_s, complete, self._sign * x, reason)
+        (self.reps if complete else self.partials).append(rep)
+        return rep
+
+    def _abandon(self, reason: str) -> RepEvent | None:
+        rep = None
+        if self.state == TURNED and self._last_valid is not None:
+            rep = self._close(*self._last_valid, complete=False, reason=reason)
+        self.state = FRESH
+        self._last_valid = None
+        return rep

@@ -1,0 +1,275 @@
+"""Kinematics from any skeleton, by joint name: joint angles, trunk lean, hip line, view, body size.
+
+Every skeleton is first mapped onto the shared core of 13 joints (head, shoulders, elbows, wrists, hips,
+knees, ankles; the ``penn13`` layout), so the same code serves BlazePose-33 from video, MPII-16 from the
+hourglass models and Penn-13 labels. All signals are (T,) float arrays, NaN where the joints they need are
+unknown or scored below ``min_score``:
+
+- angles in degrees: ``knee_angle`` (hip-knee-ankle, 180 = straight leg), ``hip_angle`` (shoulder-hip-knee),
+  ``elbow_angle`` (shoulder-elbow-wrist), ``shoulder_angle`` (hip-shoulder-elbow: 0 = arm along the trunk,
+  180 = overhead), ``trunk_lean`` (hips->shoulders against image vertical: 0 upright, 90 horizontal);
+- lengths in torso lengths (body-size normalised): ``wrist_height`` (wrist above the shoulder),
+  ``hip_height`` (hips above the ankles), ``hip_offset`` (hip's distance from the shoulder-knee line,
+  positive = hips above it: piking; negative = sagging), ``ankle_spread`` and ``wrist_spread`` (horizontal
+  distance between the two ankles / wrists), ``knee_ratio`` (knee separation / ankle separation: below 1 the
+  knees cave in), ``elbow_forward`` (elbow ahead of the shoulder along the facing direction).
+
+Per-side signals exist as ``left_knee_angle`` / ``right_knee_angle``; the plain name combines the sides:
+``mean`` in front view, the better-seen side in side view (``auto``), or ``min`` / ``max`` / ``best`` / ``mean``
+on request. Views: ``front`` (shoulder width >= 0.5 torso), ``side`` (< 0.3), ``oblique`` between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from poseit.coach.sequence import PoseSequence
+from poseit.errors import PoseItError
+
+CORE_SKELETON = "penn13"
+SIDES = ("left", "right")
+COMBINES = ("auto", "mean", "best", "min", "max", "left", "right")
+VIEWS = ("front", "side", "oblique")
+
+# Per-side signals: name -> function of one side's joints (dict of (T, 2) arrays) and the body scale.
+SIDED_SIGNALS = ("knee_angle", "hip_angle", "elbow_angle", "shoulder_angle", "wrist_height", "hip_offset",
+                 "elbow_forward", "body_angle")  # fmt: skip
+MIDLINE_SIGNALS = ("trunk_lean", "hip_height", "ankle_spread", "wrist_spread", "knee_ratio", "shoulder_width")
+SIGNALS = SIDED_SIGNALS + MIDLINE_SIGNALS
+SIDE_JOINTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+
+
+def angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle ABC in degrees for (T, 2) points (NaN where any point is unknown or two coincide)."""
+    u, v = a - b, c - b
+    nu, nv = np.linalg.norm(u, axis=-1), np.linalg.norm(v, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.sum(u * v, axis=-1) / (nu * nv)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def lean_deg(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Angle between the segment lower->upper and image up (y down): 0 vertical, 90 horizontal."""
+    d = upper - lower
+    return np.degrees(np.arctan2(np.abs(d[..., 0]), -d[..., 1]))
+
+
+def signed_offset(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance of p from line ab, positive when p lies above it in the image (smaller y)."""
+    d = b - a
+    length = np.linalg.norm(d, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cross = (d[..., 0] * (p[..., 1] - a[..., 1]) - d[..., 1] * (p[..., 0] - a[..., 0])) / length
+    # cross > 0 means p is to the right of a->b; orient so "up" (negative y) is positive whatever the direction
+    return np.where(d[..., 0] >= 0, -cross, cross)
+
+
+def running_median(values: np.ndarray, window: int) -> np.ndarray:
+    """Causal median of the finite values among the last ``window`` (NaN until one is seen)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return values.copy()
+    padded = np.concatenate([np.full(window - 1, np.nan), values])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
+    with _quiet():
+        return np.nanmedian(windows, axis=1)
+
+
+@dataclass
+class Body:
+    """The 13 core joints of one person over T frames, with scores, and derived per-frame facts."""
+
+    joints: dict[str, np.ndarray]  # name -> (T, 2), NaN where unknown or below min_score
+    scores: dict[str, np.ndarray]  # name -> (T,)
+    fps: float
+    times: np.ndarray
+    min_score: float = 0.3
+    _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_sequence(cls, seq: PoseSequence, min_score: float = 0.3) -> Body:
+        """Map ``seq`` onto the core joints; joints scored below ``min_score`` become unknown."""
+        core = seq.to_skeleton(CORE_SKELETON)
+        joints, scores = {}, {}
+        for name in core.joints:
+            i = core.joints.index(name)
+            xy = core.xy[:, i].astype(np.float64).copy()
+            sc = core.scores[:, i].astype(np.float64)
+            xy[sc < min_score] = np.nan
+            joints[name], scores[name] = xy, sc
+        return cls(joints, scores, seq.fps, seq.times, min_score)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def j(self, name: str) -> np.ndarray:
+        try:
+            return self.joints[name]
+        except KeyError:
+            raise PoseItError(f"unknown joint {name!r}") from None
+
+    def mid(self, part: str) -> np.ndarray:
+        """Midpoint of the left and right ``part`` (e.g. ``hip``); one side alone where the other is unknown."""
+        left, right = self.j(f"left_{part}"), self.j(f"right_{part}")
+        return np.where(np.isfinite(left) & np.isfinite(right), (left + right) / 2,
+                        np.where(np.isfinite(left), left, right))  # fmt: skip
+
+    # --- body size, view and side ---------------------------------------------------------------
+    @property
+    def torso(self) -> np.ndarray:
+        """Per-frame torso length (mid-shoulder to mid-hip) in pixels, a causal running median over ~2 s
+        so a single bad frame cannot rescale the normalised signals."""
+        if "torso" not in self._cache:
+            raw = np.linalg.norm(self.mid("shoulder") - self.mid("hip"), axis=-1)
+            # one-sided shoulders or hips underestimate; the side view keeps the full length, so use both
+            self._cache["torso"] = running_median(raw, max(3, round(2 * self.fps)))
+        return self._cache["torso"]
+
+    @property
+    def shoulder_ratio(self) -> np.ndarray:
+        """Shoulder width / torso length: about 0.6-0.9 facing (or back to) the camera, below 0.3 side on."""
+        width = np.linalg.norm(self.j("left_shoulder") - self.j("right_shoulder"), axis=-1)
+        hip_width = np.linalg.norm(self.j("left_hip") - self.j("right_hip"), axis=-1)
+        with np.errstate(invalid="ignore"):
+            return np.fmax(width, 1.4 * hip_width) / self.torso
+
+    def views(self, smooth_s: float = 1.0) -> np.ndarray:
+        """(T,) view per frame (``front``, ``side``, ``oblique``, or ``unknown``), from a running median of the
+        shoulder ratio."""
+        ratio = running_median(self.shoulder_ratio, max(3, round(smooth_s * self.fps)))
+        out = np.full(len(self), "unknown", dtype=object)
+        out[ratio >= 0.5] = "front"
+        out[(ratio < 0.5) & (ratio >= 0.3)] = "oblique"
+        out[ratio < 0.3] = "side"
+        return out
+
+    def side_visibility(self, side: str) -> np.ndarray:
+        """Mean score of one side's limb joints per frame."""
+        return np.mean([self.scores[f"{side}_{p}"] for p in SIDE_JOINTS], axis=0)
+
+    def better_side(self, smooth_s: float = 1.0, margin: float = 0.05) -> np.ndarray:
+        """(T,) ``left`` or ``right``: the side seen better, from exponentially smoothed visibility, switching
+        only when the other side leads by ``margin`` (so the choice does not flicker)."""
+        alpha = 1.0 / max(1.0, smooth_s * self.fps)
+        diff = self.side_visibility("left") - self.side_visibility("right")
+        out = np.empty(len(self), dtype=object)
+        ema, current = 0.0, "left"
+        for t, d in enumerate(diff):
+            ema = d if t == 0 else (1 - alpha) * ema + alpha * d
+            if current == "left" and ema < -margin:
+                current = "right"
+            elif current == "right" and ema > margin:
+                current = "left"
+            out[t] = current
+        return out
+
+    def facing(self) -> np.ndarray:
+        """(T,) horizontal direction the person faces in the image: +1 right, -1 left (from nose/head vs
+        shoulders, else toes-ward knee direction), NaN where unknown."""
+        head = self.j("head")[:, 0] - self.mid("shoulder")[:, 0]
+        return np.sign(head)
+
+    # --- signals ---------------------------------------------------------------------------------
+    def sided(self, name: str, side: str) -> np.ndarray:
+        """One side's value of a per-side signal."""
+        key = f"{side}_{name}"
+        if key in self._cache:
+            return self._cache[key]
+        s = {p: self.j(f"{side}_{p}") for p in SIDE_JOINTS}
+        torso = self.torso
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if name == "knee_angle":
+                v = angle_deg(s["hip"], s["knee"], s["ankle"])
+            elif name == "hip_angle":
+                v = angle_deg(s["shoulder"], s["hip"], s["knee"])
+            elif name == "elbow_angle":
+                v = angle_deg(s["shoulder"], s["elbow"], s["wrist"])
+            elif name == "shoulder_angle":
+                v = angle_deg(s["hip"], s["shoulder"], s["elbow"])
+            elif name == "body_angle":
+                v = angle_deg(s["shoulder"], s["hip"], s["ankle"])
+            elif name == "wrist_height":
+                v = (s["shoulder"][:, 1] - s["wrist"][:, 1]) / torso
+            elif name == "hip_offset":
+                v = signed_offset(s["hip"], s["shoulder"], s["knee"]) / np.linalg.norm(
+                    s["knee"] - s["shoulder"], axis=-1
+                )
+            elif name == "elbow_forward":
+                v = (s["elbow"][:, 0] - s["shoulder"][:, 0]) * self.facing() / torso
+            else:
+                raise PoseItError(f"unknown per-side signal {name!r}; known: {', '.join(SIDED_SIGNALS)}")
+        self._cache[key] = v
+        return v
+
+    def midline(self, name: str) -> np.ndarray:
+        """A signal of the whole body (no sides)."""
+        if name in self._cache:
+            return self._cache[name]
+        torso = self.torso
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if name == "trunk_lean":
+                v = lean_deg(self.mid("hip"), self.mid("shoulder"))
+            elif name == "hip_height":
+                v = (self.mid("ankle")[:, 1] - self.mid("hip")[:, 1]) / torso
+            elif name == "ankle_spread":
+                v = np.abs(self.j("left_ankle")[:, 0] - self.j("right_ankle")[:, 0]) / torso
+            elif name == "wrist_spread":
+                v = np.abs(self.j("left_wrist")[:, 0] - self.j("right_wrist")[:, 0]) / torso
+            elif name == "knee_ratio":
+                knees = np.abs(self.j("left_knee")[:, 0] - self.j("right_knee")[:, 0])
+                ankles = np.abs(self.j("left_ankle")[:, 0] - self.j("right_ankle")[:, 0])
+                v = knees / np.maximum(ankles, 0.05 * torso)
+            elif name == "shoulder_width":
+                v = self.shoulder_ratio
+            else:
+                raise PoseItError(f"unknown signal {name!r}; known: {', '.join(SIGNALS)}")
+        self._cache[name] = v
+        return v
+
+    def signal(self, name: str, combine: str = "auto") -> np.ndarray:
+        """A named signal. Per-side names may carry a side prefix (``left_knee_angle``) or be combined over
+        the two sides by ``combine`` (see the module doc)."""
+        for side in SIDES:
+            if name.startswith(side + "_") and name[len(side) + 1 :] in SIDED_SIGNALS:
+                return self.sided(name[len(side) + 1 :], side)
+        if name in MIDLINE_SIGNALS:
+            return self.midline(name)
+        if name not in SIDED_SIGNALS:
+            raise PoseItError(f"unknown signal {name!r}; known: {', '.join(SIGNALS)}")
+        if combine not in COMBINES:
+            raise PoseItError(f"unknown side combination {combine!r}; known: {', '.join(COMBINES)}")
+        left, right = self.sided(name, "left"), self.sided(name, "right")
+        if combine in SIDES:
+            return left if combine == "left" else right
+        both = np.stack([left, right])
+        with np.errstate(invalid="ignore"), _quiet():
+            mean = np.nanmean(both, axis=0)
+            if combine == "mean":
+                return mean
+            if combine == "min":
+                return np.nanmin(both, axis=0)
+            if combine == "max":
+                return np.nanmax(both, axis=0)
+        best = self.better_side()
+        chosen = np.where(best == "left", left, right)
+        other = np.where(best == "left", right, left)
+        chosen = np.where(np.isfinite(chosen), chosen, other)
+        if combine == "best":
+            return chosen
+        return np.where(self.views() == "front", mean, chosen)  # auto
+
+
+class _quiet:
+    """Silence numpy's all-NaN slice warnings inside a block."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(*exc)

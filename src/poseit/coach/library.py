@@ -1,0 +1,244 @@
+"""The exercise library: one declarative TOML file per exercise in ``poseit/coach/exercises/``.
+
+Code interprets these definitions; there is no per-exercise code path. A definition names:
+
+- ``id``, ``name``, ``mode`` (``reps`` or ``hold``), optional ``labels`` (recognition class names, e.g. Penn Action's);
+- ``[signal]``: the driving signal (see `poseit.coach.kinematics`), how the two sides combine, and which end
+  of its range is rest (``rest = "high"``: standing tall in a squat, ``"low"``: bar on the floor in a deadlift);
+- ``[phases]`` (reps): thresholds on the driving signal with hysteresis. At rest at or beyond ``rest``; a rep
+  begins when the signal passes ``leave``; it is complete when it reaches ``turn`` and comes back to ``rest``,
+  partial when it comes back without reaching ``turn``. ``first`` says whether leaving rest is the eccentric
+  (lowering) or concentric phase; ``min_rep_s`` rejects jitter; ``max_gap_s`` is how long the person may be
+  lost (or out of posture) before the rep in progress is abandoned;
+- ``[posture]``: ranges other signals must lie in for the counter (or the hold timer) to run, e.g. a push-up
+  needs a near-horizontal trunk; outside them the coach waits;
+- ``[[rules]]``: form rules. Each takes a statistic (``min``, ``max``, ``mean``, ``median``, ``range``) of a
+  signal over a window (``rep``: the whole rep; ``turn``: around its turning point; ``hold``: a running
+  window while holding), compares it (``above`` / ``below``), and yields ``message`` with ``severity``
+  (``info``, ``warning``, ``error``) where it fails; ``views`` limits a rule to views where it can be judged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from poseit.coach.kinematics import COMBINES, SIGNALS, VIEWS
+from poseit.errors import PoseItError
+
+MODES = ("reps", "hold")
+SEVERITIES = ("info", "warning", "error")
+STATS = ("min", "max", "mean", "median", "range")
+WINDOWS = ("rep", "turn", "hold")
+
+
+@dataclass(frozen=True)
+class SignalSpec:
+    """A named kinematic signal and how its two sides combine."""
+
+    name: str
+    combine: str = "auto"
+
+    def __post_init__(self) -> None:
+        base = self.name.removeprefix("left_").removeprefix("right_")
+        if base not in SIGNALS:
+            raise PoseItError(f"unknown signal {self.name!r}; known: {', '.join(SIGNALS)}")
+        if self.combine not in COMBINES:
+            raise PoseItError(f"unknown side combination {self.combine!r}; known: {', '.join(COMBINES)}")
+
+
+@dataclass(frozen=True)
+class Phases:
+    """Rep thresholds on the driving signal (see the module doc)."""
+
+    rest: float
+    leave: float
+    turn: float
+    rest_end: str = "high"  # which end of the signal's range is rest
+    first: str = "eccentric"  # what leaving rest is: eccentric (lowering) or concentric
+    min_rep_s: float = 0.4
+    max_gap_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.rest_end not in ("high", "low"):
+            raise PoseItError(f"signal.rest must be 'high' or 'low', got {self.rest_end!r}")
+        high = self.rest_end == "high"
+        if not ((self.rest > self.leave > self.turn) if high else (self.rest < self.leave < self.turn)):
+            word = "rest > leave > turn" if high else "rest < leave < turn"
+            raise PoseItError(f"phase thresholds must satisfy {word}, got {self.rest}, {self.leave}, {self.turn}")
+        if self.first not in ("eccentric", "concentric"):
+            raise PoseItError(f"phases.first must be 'eccentric' or 'concentric', got {self.first!r}")
+
+    def depth(self, value: float) -> float:
+        """Where ``value`` lies between rest (0) and turn (1); beyond either end it goes past 0 or 1."""
+        return (self.rest - value) / (self.rest - self.turn)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One form rule: ``stat`` of ``signal`` over ``window`` must not be above/below a threshold."""
+
+    id: str
+    message: str
+    severity: str
+    signal: SignalSpec
+    stat: str
+    window: str = "rep"
+    above: float | None = None
+    below: float | None = None
+    views: tuple[str, ...] = ()
+    min_duration_s: float = 1.0  # hold rules: how long the fault must last
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise PoseItError(f"rule {self.id}: severity must be one of {', '.join(SEVERITIES)}")
+        if self.stat not in STATS:
+            raise PoseItError(f"rule {self.id}: stat must be one of {', '.join(STATS)}")
+        if self.window not in WINDOWS:
+            raise PoseItError(f"rule {self.id}: window must be one of {', '.join(WINDOWS)}")
+        if (self.above is None) == (self.below is None):
+            raise PoseItError(f"rule {self.id}: give exactly one of 'above' or 'below'")
+        if any(v not in VIEWS for v in self.views):
+            raise PoseItError(f"rule {self.id}: views must be among {', '.join(VIEWS)}")
+
+    def fails(self, value: float) -> bool:
+        """Whether ``value`` (the statistic) breaks the rule; NaN never does (nothing could be judged)."""
+        if value != value:  # NaN
+            return False
+        return value > self.above if self.above is not None else value < self.below  # type: ignore[operator]
+
+    def text(self, value: float) -> str:
+        try:
+            return self.message.format(value=value)
+        except (ValueError, KeyError, IndexError):
+            return self.message
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise definition (see the module doc)."""
+
+    id: str
+    name: str
+    mode: str
+    signal: SignalSpec
+    phases: Phases | None
+    posture: dict[str, tuple[float, float]] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+    labels: tuple[str, ...] = ()
+    partial_message: str = "Partial rep: full range not reached"
+    description: str = ""
+
+    @property
+    def is_hold(self) -> bool:
+        return self.mode == "hold"
+
+
+def _get(table: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...] = str) -> Any:
+    if key not in table:
+        raise PoseItError(f"{where}: missing '{key}'")
+    value = table[key]
+    if not isinstance(value, kind):
+        raise PoseItError(f"{where}: '{key}' has the wrong type ({type(value).__name__})")
+    return value
+
+
+def parse_exercise(data: dict[str, Any], where: str = "exercise") -> Exercise:
+    """Validate one definition (a parsed TOML table) into an `Exercise`."""
+    try:
+        ex_id = _get(data, "id", where)
+        where = f"exercise {ex_id}"
+        mode = data.get("mode", "reps")
+        if mode not in MODES:
+            raise PoseItError(f"{where}: mode must be one of {', '.join(MODES)}")
+        sig = _get(data, "signal", where, dict)
+        signal = SignalSpec(_get(sig, "name", where), sig.get("combine", "auto"))
+        phases = None
+        if mode == "reps":
+            ph = _get(data, "phases", where, dict)
+            phases = Phases(
+                rest=float(_get(ph, "rest", where, (int, float))),
+                leave=float(_get(ph, "leave", where, (int, float))),
+                turn=float(_get(ph, "turn", where, (int, float))),
+                rest_end=sig.get("rest", "high"),
+                first=ph.get("first", "eccentric"),
+                min_rep_s=float(ph.get("min_rep_s", 0.4)),
+                max_gap_s=float(ph.get("max_gap_s", 1.0)),
+            )
+        posture = {}
+        for name, bounds in data.get("posture", {}).items():
+            SignalSpec(name)
+            if not (isinstance(bounds, list) and len(bounds) == 2):
+                raise PoseItError(f"{where}: posture.{name} must be [min, max]")
+            posture[name] = (float(bounds[0]), float(bounds[1]))
+        rules = []
+        for i, r in enumerate(data.get("rules", [])):
+            rw = f"{where} rule {r.get('id', i)}"
+            rules.append(
+                Rule(
+                    id=_get(r, "id", rw),
+                    message=_get(r, "message", rw),
+                    severity=r.get("severity", "warning"),
+                    signal=SignalSpec(_get(r, "signal", rw), r.get("combine", "auto")),
+                    stat=_get(r, "stat", rw),
+                    window=r.get("window", "hold" if mode == "hold" else "rep"),
+                    above=None if r.get("above") is None else float(r["above"]),
+                    below=None if r.get("below") is None else float(r["below"]),
+                    views=tuple(r.get("views", ())),
+                    min_duration_s=float(r.get("min_duration_s", 1.0)),
+                )
+            )
+        return Exercise(
+            id=ex_id,
+            name=data.get("name", ex_id),
+            mode=mode,
+            signal=signal,
+            phases=phases,
+            posture=posture,
+            rules=tuple(rules),
+            labels=tuple(data.get("labels", ())),
+            partial_message=data.get("partial_message", "Partial rep: full range not reached"),
+            description=data.get("description", ""),
+        )
+    except (TypeError, ValueError) as exc:
+        raise PoseItError(f"{where}: {exc}") from None
+
+
+def load_exercise_file(path: str | Path) -> Exercise:
+    """Read one definition from a TOML file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PoseItError(f"cannot read exercise definition {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PoseItError(f"{path}: not valid TOML ({exc})") from None
+    return parse_exercise(data, str(path))
+
+
+@cache
+def library() -> dict[str, Exercise]:
+    """All packaged definitions by id, in file-name order."""
+    folder = resources.files("poseit.coach") / "exercises"
+    out: dict[str, Exercise] = {}
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".toml"):
+            data = tomllib.loads(item.read_text(encoding="utf-8"))
+            ex = parse_exercise(data, item.name)
+            out[ex.id] = ex
+    return out
+
+
+def get_exercise(name: str) -> Exercise:
+    """A packaged definition by id, or a definition file by path."""
+    if name.endswith(".toml"):
+        return load_exercise_file(name)
+    exercises = library()
+    if name not in exercises:
+        raise PoseItError(f"unknown exercise {name!r}; known: {', '.join(exercises)}, auto, any")
+    return exercises[name]
