@@ -11,11 +11,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
 import time
+from pathlib import Path
 
 import cv2
 import mediapipe as mp
+
+
+def provide_landmark_model(complexity: int) -> None:
+    """The wheel carries only the full landmark model and mediapipe would download lite/heavy at first use
+    (impossible here): copy them from Pose-It!'s model cache (`poseit models pull`), same files."""
+    name = {0: "pose_landmark_lite.tflite", 2: "pose_landmark_heavy.tflite"}.get(complexity)
+    if name is None:
+        return
+    target = Path(mp.__file__).parent / "modules" / "pose_landmark" / name
+    cache = Path(os.environ.get("POSEIT_MODELS", Path.home() / ".cache" / "poseit" / "models"))
+    if not target.exists():
+        if not (cache / name).exists():
+            raise SystemExit(f"{name} missing: run `poseit models pull` first")
+        shutil.copy(cache / name, target)
 
 
 def main() -> None:
@@ -28,6 +45,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
+    provide_landmark_model(args.complexity)
     cap = cv2.VideoCapture(args.video)
     pose = mp.solutions.pose.Pose(
         static_image_mode=args.static,
