@@ -8,6 +8,7 @@ from pathlib import Path
 from poseit.errors import PoseItError
 from poseit.models.base import Detection, LandmarkModel, Landmarks, Model
 from poseit.models.blazepose import BlazePoseDetector, BlazePoseLandmarks
+from poseit.models.heatmap import HeatmapLandmarks
 from poseit.models.manager import model_path, pull
 from poseit.models.registry import MODELS, ModelSpec, get_spec
 from poseit.runtime import Backend, RuntimeConfig, create_backend
@@ -15,7 +16,10 @@ from poseit.runtime import Backend, RuntimeConfig, create_backend
 MODEL_SUFFIXES = (".tflite", ".onnx", ".xml")
 
 # family name -> class building a landmark model from a compiled backend and keyword options
-LANDMARK_FAMILIES: dict[str, Callable[..., LandmarkModel]] = {"blazepose": BlazePoseLandmarks}
+LANDMARK_FAMILIES: dict[str, Callable[..., LandmarkModel]] = {
+    "blazepose": BlazePoseLandmarks,
+    "heatmap": HeatmapLandmarks,
+}
 
 
 def sniff_family(backend: Backend) -> str:
@@ -57,6 +61,7 @@ __all__ = [
     "BlazePoseDetector",
     "BlazePoseLandmarks",
     "Detection",
+    "HeatmapLandmarks",
     "LandmarkModel",
     "Landmarks",
     "Model",
