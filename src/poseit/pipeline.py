@@ -37,12 +37,14 @@ class StageTimes:
         self.ms: dict[str, list[float]] = defaultdict(list)
 
     @contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
+    def __call__(self, stage: str, count: int = 1) -> Iterator[None]:
+        """Time a block that handles ``count`` frames; records the per-frame share once per frame."""
         t0 = time.perf_counter()
         try:
             yield
         finally:
-            self.ms[stage].append((time.perf_counter() - t0) * 1000)
+            if count:
+                self.ms[stage].extend([(time.perf_counter() - t0) * 1000 / count] * count)
 
     def median(self) -> dict[str, float]:
         return {k: float(np.median(v)) for k, v in self.ms.items() if v}
@@ -116,59 +118,77 @@ class PoseEstimator:
         if self.smoother:
             self.smoother.reset()
 
-    def detect(self, image: np.ndarray) -> Roi | None:
-        """The best person's ROI, trying the paddings in turn; None if nobody is found."""
-        assert self.detector is not None
-        with self.times("detect"):
-            for pad in self.detect_pads:
-                found = self.detector.postprocess(*_infer(self.detector, image, pad))
-                if found:
-                    return found[0].roi
-        return None
-
     def __call__(self, image: np.ndarray, time_s: float | None = None) -> Poses:
         """Poses on one BGR frame. ``time_s`` (seconds) drives smoothing; defaults to frame count / 30."""
         if image is None or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise PoseItError("PoseEstimator expects a BGR uint8 image of shape (H, W, 3)")
         t = self._frame_index / 30.0 if time_s is None else time_s
         self._frame_index += 1
-        self.detected = False
-        lm = self._landmarks(image)
-        if lm is None:
-            return Poses.empty(self.skeleton)
-        with self.times("post"):
-            return self._to_poses(lm, t)
-
-    def _landmarks(self, image: np.ndarray) -> Landmarks | None:
-        if self.mode == "whole-frame":
-            roi = Roi.whole_frame(image.shape[1], image.shape[0])
-        elif self.mode == "detect" or self.tracker.needs_detection:
-            self.detected = True
-            roi = self.detect(image)
+        if self.mode != "track":
+            return self._independent([image], [t])[0]
+        self.detected = self.tracker.needs_detection
+        if self.detected:
+            roi = self.detect_many([image])[0]
             if roi is None:
                 self.reset()
-                return None
+                return Poses.empty(self.skeleton)
             self.tracker.start(roi)
-        else:
-            roi = self.tracker.roi
-        with self.times("landmarks"):
-            tensor, meta = self.landmarks.preprocess(image, roi)
-            outputs = self.landmarks.backend.infer(tensor)
-        with self.times("post"):
-            lm = self.landmarks.postprocess(outputs, meta)
-        if lm.score < self.tracker.min_tracking_score:
+        lm = self._landmarks([image], [self.tracker.roi])[0]
+        if lm is None:
             self.reset()
-            return None
-        return lm
-
-    def _to_poses(self, lm: Landmarks, t: float) -> Poses:
-        if self.smoother is not None:
-            lm = self.smoother(lm, t)
-        if self.mode == "track":
+            return Poses.empty(self.skeleton)
+        with self.times("post"):
+            if self.smoother is not None:
+                lm = self.smoother(lm, t)
             points = lm.alignment
             if points is not None:
                 points = self.tracker.smooth_alignment(points, t)
             self.tracker.update(lm.score, self.landmarks.next_roi(lm, points))
+            return self._to_poses(lm)
+
+    def detect_many(self, images: list[np.ndarray]) -> list[Roi | None]:
+        """The best person's ROI in each image (None where nobody is found). Images run through the
+        detector's async queue together; those without a person are retried with the next padding."""
+        assert self.detector is not None
+        rois: list[Roi | None] = [None] * len(images)
+        todo = list(range(len(images)))
+        with self.times("detect", count=len(images)):
+            for pad in self.detect_pads:
+                inputs = [self.detector.preprocess(images[i], pad) for i in todo]
+                outputs = self.detector.backend.infer_many(tensor for tensor, _ in inputs)
+                for i, out, (_, letterbox) in zip(todo, outputs, inputs, strict=True):
+                    found = self.detector.postprocess(out, letterbox)
+                    rois[i] = found[0].roi if found else None
+                todo = [i for i in todo if rois[i] is None]
+                if not todo:
+                    break
+        return rois
+
+    def _landmarks(self, images: list[np.ndarray], rois: list[Roi]) -> list[Landmarks | None]:
+        """Landmarks in each ROI (through the async queue); None where the model sees no person."""
+        with self.times("landmarks", count=len(images)):
+            inputs = [self.landmarks.preprocess(image, roi) for image, roi in zip(images, rois, strict=True)]
+            outputs = list(self.landmarks.backend.infer_many(tensor for tensor, _ in inputs))
+        with self.times("post", count=len(images)):
+            results = [self.landmarks.postprocess(out, meta) for out, (_, meta) in zip(outputs, inputs, strict=True)]
+        return [lm if lm.score >= self.tracker.min_tracking_score else None for lm in results]
+
+    def _independent(self, images: list[np.ndarray], times: list[float]) -> list[Poses]:
+        """Detect and whole-frame modes: every frame on its own, stages batched through the async queue."""
+        if self.mode == "whole-frame":
+            rois: list[Roi | None] = [Roi.whole_frame(im.shape[1], im.shape[0]) for im in images]
+        else:
+            rois = self.detect_many(images)
+        self.detected = self.mode == "detect"
+        found = [i for i, roi in enumerate(rois) if roi is not None]
+        landmarks = self._landmarks([images[i] for i in found], [rois[i] for i in found])
+        out = [Poses.empty(self.skeleton)] * len(images)
+        for i, lm in zip(found, landmarks, strict=True):
+            if lm is not None:
+                out[i] = self._to_poses(lm)
+        return out
+
+    def _to_poses(self, lm: Landmarks) -> Poses:
         return Poses(
             xy=lm.xy[None],
             scores=np.clip(lm.scores, 0, 1)[None],
@@ -179,17 +199,37 @@ class PoseEstimator:
             confidence=np.array([lm.score]),
         )
 
-    def process(self, frames: Iterable[Frame], decode_ahead: bool = True) -> Iterator[PoseResult]:
-        """Poses for each frame of a stream, in order (decoding runs ahead in a thread)."""
+    def process(self, frames: Iterable[Frame], decode_ahead: bool = True, batch: int = 4) -> Iterator[PoseResult]:
+        """Poses for each frame of a stream, in order. Decoding runs ahead in a thread; in the detect and
+        whole-frame modes ``batch`` frames at a time share the inference queue (several requests in flight)."""
         stream = prefetch(iter(frames)) if decode_ahead else iter(frames)
-        for frame in stream:
-            poses = self(frame.image, frame.time_s)
-            yield PoseResult(frame, poses, self.detected)
+        if self.mode == "track":
+            for frame in stream:
+                yield PoseResult(frame, self(frame.image, frame.time_s), self.detected)
+            return
+        for chunk in _batched(stream, batch):
+            poses = self._independent([f.image for f in chunk], [f.time_s for f in chunk])
+            for frame, p in zip(chunk, poses, strict=True):
+                yield PoseResult(frame, p, self.detected)
 
 
-def _infer(model, image: np.ndarray, *args):
-    tensor, meta = model.preprocess(image, *args)
-    return model.backend.infer(tensor), meta
+def _batched(items: Iterator[Frame], n: int) -> Iterator[list[Frame]]:
+    """Chunks of ``n`` frames; a source error is raised only after the frames read before it are yielded."""
+    chunk: list[Frame] = []
+    try:
+        for item in items:
+            chunk.append(item)
+            if len(chunk) == n:
+                yield chunk
+                chunk = []
+    except GeneratorExit:
+        raise
+    except Exception:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
+        yield chunk
 
 
 def iter_poses(
