@@ -26,10 +26,15 @@ from poseit.train.datasets import load_lsp
 ROOT = Path(__file__).resolve().parents[1]
 # Input groups (a pair shares one weight) for each rule: with the mouth (BlazePose) and without it (COCO-17).
 INPUTS = {
-    "mouth": ("nose", ("left_eye", "right_eye"), ("left_ear", "right_ear"), ("mouth_left", "mouth_right"),
-              ("left_shoulder", "right_shoulder")),
+    "mouth": (
+        "nose",
+        ("left_eye", "right_eye"),
+        ("left_ear", "right_ear"),
+        ("mouth_left", "mouth_right"),
+        ("left_shoulder", "right_shoulder"),
+    ),
     "ears": ("nose", ("left_eye", "right_eye"), ("left_ear", "right_ear"), ("left_shoulder", "right_shoulder")),
-}  # fmt: skip
+}
 TARGETS = {"upper_neck": "neck", "head_top": "head_top"}  # rule name -> LSP joint
 FACE = {"nose", "left_eye", "right_eye", "left_ear", "right_ear", "mouth_left", "mouth_right"}
 
@@ -115,8 +120,10 @@ def main() -> None:
     gt = np.concatenate([np.stack([s.source_joints for s in samples])] * (len(xy) // len(samples)))
     lsp = get_skeleton("lsp14").index
     torso = np.linalg.norm(gt[:, lsp["right_shoulder"]] - gt[:, lsp["left_hip"]], axis=1)
-    print(f"{len(xy)} predictions ({', '.join(args.models)}) on LSP train; person found on "
-          f"{int(np.isfinite(xy).all(axis=(1, 2)).sum())}")  # fmt: skip
+    print(
+        f"{len(xy)} predictions ({', '.join(args.models)}) on LSP train; person found on "
+        f"{int(np.isfinite(xy).all(axis=(1, 2)).sum())}"
+    )
     fitted: dict[str, list[dict[str, float]]] = {}
     for rule_name, lsp_joint in TARGETS.items():
         target = gt[:, lsp[lsp_joint]]

@@ -22,10 +22,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--root", help="dataset folder (LSP: joints.mat + images/; default $POSEIT_DATA/lsp)")
     p.add_argument("--annotations", help="MPII (pytorch-pose json) or COCO keypoints json")
     add_runtime_args(p)
-    p.add_argument("--roi", choices=("detector", "gt"), default="detector",
-                   help="detector: the BlazePose detector's ROI, as `poseit run` on images (default); "
-                        "gt: the ground-truth person crop (the seed's protocol)")  # fmt: skip
-    p.add_argument("--detect-pads", default="0,0.25", help="frame paddings the detector tries in turn")
+    p.add_argument(
+        "--roi",
+        choices=("detector", "gt"),
+        default="detector",
+        help="detector: the BlazePose detector's ROI, as `poseit run` on images (default); "
+        "gt: the ground-truth person crop (the seed's protocol)",
+    )
+    p.add_argument(
+        "--detect-pads", help="frame paddings the detector tries in turn, e.g. 0.25,0 (default: the pipeline's)"
+    )
     p.add_argument("--flip", action="store_true", help="flip test (heatmap models)")
     p.add_argument("--limit", type=int, default=None, help="first N images only")
     p.add_argument("--json", help="write the result as JSON")
@@ -43,18 +49,28 @@ def main(args: argparse.Namespace) -> int:
     samples = load_dataset(args.dataset, root, args.split, args.annotations)[: args.limit]
     if not samples:
         raise PoseItError(f"no samples in dataset {args.dataset} at {root}")
-    try:
-        pads = tuple(float(v) for v in args.detect_pads.split(","))
-    except ValueError:
-        raise PoseItError(f"--detect-pads must be comma-separated numbers, got {args.detect_pads!r}") from None
-    estimator = PoseEstimator(args.model, mode="detect", detect_pads=pads, **estimator_options(args))
+    options = estimator_options(args)
+    if args.detect_pads:
+        try:
+            options["detect_pads"] = tuple(float(v) for v in args.detect_pads.split(","))
+        except ValueError:
+            raise PoseItError(f"--detect-pads must be comma-separated numbers, got {args.detect_pads!r}") from None
+    estimator = PoseEstimator(args.model, mode="detect", **options)
     if args.flip:
         if not hasattr(estimator.landmarks, "flip_test"):
             raise PoseItError(f"--flip works with heatmap models only, not {args.model}")
         estimator.landmarks.flip_test = True
     result = evaluate_samples(samples, estimator, args.roi, progress=not args.quiet)
-    result.update(model=str(args.model), dataset=args.dataset, split=args.split, roi=args.roi,
-                  detect_pads=list(pads), flip=args.flip, precision=args.precision, backend=args.backend)  # fmt: skip
+    result.update(
+        model=str(args.model),
+        dataset=args.dataset,
+        split=args.split,
+        roi=args.roi,
+        detect_pads=list(estimator.detect_pads),
+        flip=args.flip,
+        precision=args.precision,
+        backend=args.backend,
+    )
     print(format_table({Path(str(args.model)).name: result}))
     print(f"{result['images']} images, person missed on {result['missed']}")
     if args.json:

@@ -45,6 +45,8 @@ class Sample:
     source_joints: np.ndarray | None = None  # (K, 2) on ``skeleton``
     source_visible: np.ndarray | None = None  # (K,) bool, joints that count in evaluation
     meta: dict = field(default_factory=dict)
+    teacher_joints: np.ndarray | None = None  # (16, 2) the distillation teacher's MPII-16 joints, frame pixels
+    teacher_weight: np.ndarray | None = None  # (16,)
 
     @property
     def crop_side(self) -> float:
@@ -67,7 +69,7 @@ def to_mpii(xy: np.ndarray, labelled: np.ndarray, source: str) -> tuple[np.ndarr
     return out, weight
 
 
-def _center_scale_from_joints(xy: np.ndarray, pad: float = LSP_EXTENT_PAD) -> tuple[np.ndarray, float]:
+def center_scale_from_joints(xy: np.ndarray, pad: float = LSP_EXTENT_PAD) -> tuple[np.ndarray, float]:
     finite = xy[np.isfinite(xy).all(axis=1)]
     lo, hi = finite.min(axis=0), finite.max(axis=0)
     return ((lo + hi) / 2).astype(np.float32), float(max(hi - lo) * pad / PIXEL_STD)
@@ -94,7 +96,7 @@ def load_lsp(root: str | Path, split: str = "test") -> list[Sample]:
         visible = joints[2, :, i] == 0
         labelled = np.isfinite(xy).all(axis=1) & (xy > -1).all(axis=1)
         mp, weight = to_mpii(xy, labelled, "lsp14")
-        center, scale = _center_scale_from_joints(xy[labelled])
+        center, scale = center_scale_from_joints(xy[labelled])
         image = str(root / "images" / f"im{i + 1:04d}.jpg")
         samples.append(Sample(image, center, scale, mp, weight, "lsp14", xy, visible, {"index": i + 1}))
     return samples
