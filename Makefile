@@ -19,7 +19,7 @@ $(VENV)/.runtime: pyproject.toml | $(BIN)/python
 
 # everything the test suite needs (dev tools, ONNX Runtime, the torch `train` extra)
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,train]'
 	touch $@ $(VENV)/.runtime
 
 setup: $(VENV)/.runtime

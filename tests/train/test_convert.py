@@ -28,8 +28,16 @@ def trained(data_dir, tmp_path_factory):
     samples = load_lsp(data_dir / "lsp", "train")[:4]
     model = create_model("hg_s2_b1_tiny")
     dataset = HeatmapDataset(samples, model.config, Augment.none())
-    fit("hg_s2_b1_tiny", model, dataset, supervised_loss, TrainSettings(epochs=3, batch_size=4, lr=2e-3, threads=2),
-        out, progress=False, log=lambda _: None)  # fmt: skip
+    fit(
+        "hg_s2_b1_tiny",
+        model,
+        dataset,
+        supervised_loss,
+        TrainSettings(epochs=3, batch_size=4, lr=2e-3, threads=2),
+        out,
+        progress=False,
+        log=lambda _: None,
+    )
     crops = []
     for s in load_lsp(data_dir / "lsp", "test")[:3]:
         patch, _ = crop_person(read_image(s.image), s.center, s.crop_side, 192)
@@ -47,8 +55,9 @@ def _torch_out(ckpt, x):
 
 def test_convert_cli_outputs_agree(trained, tmp_path, data_dir):
     ckpt, crops = trained
-    code = cli(["convert", str(ckpt), "--out", str(tmp_path), "--calib-images", "16",
-                "--calib-root", str(data_dir / "lsp")])  # fmt: skip
+    code = cli(
+        ["convert", str(ckpt), "--out", str(tmp_path), "--calib-images", "16", "--calib-root", str(data_dir / "lsp")]
+    )
     assert code == 0
     names = {p.name for p in tmp_path.iterdir()}
     assert {"model.onnx", "model_fp32.xml", "model_fp16.xml", "model_int8.xml"} <= names

@@ -79,7 +79,8 @@ def test_augmentation_keeps_joints_on_the_body(data_dir):
     x, y = np.round(s.joints[MPII.index["head_top"]]).astype(int)
     marked[y - 1 : y + 2, x - 1 : x + 2] = 255
     scale, rotation, _, _ = Augment(rotation_prob=1.0).draw(np.random.default_rng(3))
-    patch, (moved,) = crop_person(np.dstack([marked] * 3), s.center, s.crop_side * scale, 256,
-                                  [np.array([[x, y]], np.float32)], rotation, False)  # fmt: skip
+    patch, (moved,) = crop_person(
+        np.dstack([marked] * 3), s.center, s.crop_side * scale, 256, [np.array([[x, y]], np.float32)], rotation, False
+    )
     px, py = np.round(moved[0]).astype(int)
     assert patch[py, px, 0] > 100

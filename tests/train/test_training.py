@@ -39,8 +39,17 @@ def test_short_training_run_lowers_the_loss_and_resumes(data_dir, tmp_path):
     assert ckpt["epoch"] == 8 and ckpt["arch"] == "hg_s2_b1_tiny"
     # resume: two more epochs continue the same history
     settings = TrainSettings(epochs=10, batch_size=4, lr=2e-3, threads=2)
-    more = fit("hg_s2_b1_tiny", create_model("hg_s2_b1_tiny"), dataset, supervised_loss, settings, tmp_path,
-               resume=True, progress=False, log=print)  # fmt: skip
+    more = fit(
+        "hg_s2_b1_tiny",
+        create_model("hg_s2_b1_tiny"),
+        dataset,
+        supervised_loss,
+        settings,
+        tmp_path,
+        resume=True,
+        progress=False,
+        log=print,
+    )
     assert [h["epoch"] for h in more] == list(range(1, 11))
 
 
@@ -48,9 +57,32 @@ def test_distill_cli_with_unlabelled_frames(data_dir, blazepose_models, tmp_path
     """`poseit distill`: the BlazePose heavy teacher on 4 LSP images + frames of a clip; the loss falls."""
     clip = data_dir / "exercise-videos" / "jrplatin+FormFit" / "squat1.mp4"
     out = tmp_path / "run"
-    code = cli(["distill", "--arch", "hg_s2_b1_tiny", "--limit", "4", "--unlabelled", str(clip), "--every", "60",
-                "--max-per-video", "4", "--epochs", "6", "--batch-size", "8", "--lr", "2e-3", "--out", str(out),
-                "--threads", "2", "--quiet"])  # fmt: skip
+    code = cli(
+        [
+            "distill",
+            "--arch",
+            "hg_s2_b1_tiny",
+            "--limit",
+            "4",
+            "--unlabelled",
+            str(clip),
+            "--every",
+            "60",
+            "--max-per-video",
+            "4",
+            "--epochs",
+            "6",
+            "--batch-size",
+            "8",
+            "--lr",
+            "2e-3",
+            "--out",
+            str(out),
+            "--threads",
+            "2",
+            "--quiet",
+        ]
+    )
     assert code == 0
     z = np.load(out / "teacher.npz")
     assert str(z["model"]) == "blazepose-heavy" and z["xy"].shape[1:] == (16, 2) and len(z["paths"]) >= 6
