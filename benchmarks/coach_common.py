@@ -7,7 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from poseit.coach.sequence import PoseSequence
+from poseit.coach.sequence import PoseSequence, extract_poses
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -21,11 +21,11 @@ def data_dir() -> Path:
 def sequence_for(video: Path, model: str = "blazepose-full", cache: Path | None = None) -> PoseSequence:
     """Keypoints of ``video`` from the engine (tracking mode), read from / written to ``cache`` when given."""
     if cache is None:
-        return PoseSequence.from_video(video, model)
-    key = hashlib.sha1(f"{video.resolve()}|{video.stat().st_size}|{model}".encode()).hexdigest()[:12]
+        return extract_poses(video, model)
+    key = hashlib.sha1(f"{video.resolve()}|{video.stat().st_size}|{model}|v2".encode()).hexdigest()[:12]
     path = cache / f"{video.stem}-{key}.npz"
     if path.is_file():
         return PoseSequence.load(path)
-    seq = PoseSequence.from_video(video, model)
+    seq = extract_poses(video, model)
     seq.save(path)
     return seq

@@ -101,6 +101,10 @@ class Analysis:
     thresholds: dict[str, float] = field(default_factory=dict)
     recognition: dict[str, Any] | None = None
 
+    @property
+    def is_hold_result(self) -> bool:
+        return self.mode == "hold"
+
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` object (schema in `poseit.coach.report`)."""
         main_view = Counter(v for v in self.views if v != "unknown").most_common(1)
@@ -320,3 +324,96 @@ def _analyze_hold(body: Body, exercise: Exercise, signal: np.ndarray, views: np.
 def analyze_sequence(seq: PoseSequence, exercise: Exercise, min_score: float = 0.3) -> Analysis:
     """Count reps (or time the hold) of ``exercise`` in ``seq`` and check its form rules."""
     return analyze_body(Body.from_sequence(seq, min_score), exercise)
+
+
+# --- any exercise: periodicity ---------------------------------------------------------------------------------
+ANY = "any"
+AUTO = "auto"
+
+
+def analyze_any(body: Body, cuts: np.ndarray | None = None) -> Analysis:
+    """Count whatever repeats (`poseit.coach.periodic`); reps carry timing but no form rules."""
+    from poseit.coach.periodic import count_periodic
+
+    result = count_periodic(body)
+    times, views = body.times, body.views()
+    signal = result.signal
+    reps = []
+    for i, (start, turn, end) in enumerate(result.events, start=1):
+        window = signal[start : end + 1]
+        lo, hi = (float(window.min()), float(window.max())) if len(window) else (float("nan"), float("nan"))
+        rep_views = Counter(v for v in views[start : end + 1] if v != "unknown").most_common(1)
+        reps.append(Rep(i, True, start, turn, end, float(times[start]), float(times[turn]), float(times[end]),
+                        float(times[end] - times[start]), float("nan"), float("nan"), lo, hi, hi - lo,
+                        rep_views[0][0] if rep_views else "unknown", None))  # fmt: skip
+    return Analysis(ANY, "Any repeated movement", "reps", body.fps, times, "periodic_component", signal, reps, [], [],
+                    None, [], views, result.active, detect_cuts(body) if cuts is None else cuts,
+                    {"cycles": result.cycles, "period_s": result.period_s or float("nan"),
+                     "strength": result.strength})  # fmt: skip
+
+
+# --- auto: recognise, then count --------------------------------------------------------------------------------
+STILL_SPEED = 0.1  # torso lengths per second: slower than this the body is holding a position
+MIN_CLASS_PROB = 0.3  # the recogniser's top class must reach this to pick its exercise
+
+
+def choose_exercise(seq: PoseSequence, body: Body) -> tuple[str, dict[str, Any]]:
+    """The exercise id for ``--exercise auto`` (or ``any``) and how it was chosen.
+
+    1. A body that holds still most of the time, in the posture of a hold exercise (plank), is that hold.
+    2. Otherwise the recogniser (Penn Action classes) looks at the moving stretches; its top class picks the
+       library exercise that lists it in ``labels`` when its probability reaches `MIN_CLASS_PROB`.
+    3. Anything else (classes without a definition, e.g. pull-ups or jump rope, or low confidence) is counted
+       by periodicity (``any``); so is a pick whose counter finds no rep where periodicity finds several.
+    """
+    from poseit.coach.library import library
+    from poseit.coach.recognize import motion_energy, recognize_windows
+
+    present = seq.present
+    info: dict[str, Any] = {}
+    if not present.any():
+        return ANY, {"reason": "no person found"}
+    still = float((motion_energy(body)[present] < STILL_SPEED).mean())
+    info["still_share"] = still
+    for ex in library().values():
+        if ex.is_hold:
+            in_position = float(posture_mask(body, ex, unknown_ok=False)[present].mean())
+            if still >= 0.7 and in_position >= 0.7:
+                info.update(reason=f"held still in the {ex.name.lower()} position", in_position=in_position)
+                return ex.id, info
+    ranked = recognize_windows(seq)
+    info["classes"] = [{"class": c, "p": round(p, 3)} for c, p in ranked[:5]]
+    top, p = ranked[0]
+    by_label = {label: ex.id for ex in library().values() for label in ex.labels}
+    if top in by_label and p >= MIN_CLASS_PROB:
+        info["reason"] = f"recognised as {top} (p={p:.2f})"
+        return by_label[top], info
+    why = "no exercise definition" if top not in by_label else f"low confidence (p={p:.2f})"
+    info["reason"] = f"recognised as {top}: {why}; counting by periodicity"
+    return ANY, info
+
+
+def analyze(seq: PoseSequence, exercise: str | Exercise = AUTO, min_score: float = 0.3) -> Analysis:
+    """Analyse ``seq`` as ``exercise``: a library id or definition, ``any`` (periodicity) or ``auto``."""
+    from poseit.coach.library import get_exercise
+
+    body = Body.from_sequence(seq, min_score)
+    cuts = detect_cuts(body)
+    if isinstance(exercise, Exercise):
+        return analyze_body(body, exercise, cuts)
+    if exercise == ANY:
+        return analyze_any(body, cuts)
+    if exercise != AUTO:
+        return analyze_body(body, get_exercise(exercise), cuts)
+    choice, info = choose_exercise(seq, body)
+    if choice == ANY:
+        result = analyze_any(body, cuts)
+    else:
+        result = analyze_body(body, get_exercise(choice), cuts)
+        if not result.is_hold_result and not result.reps:
+            periodic = analyze_any(body, cuts)
+            if len(periodic.reps) >= 2 and periodic.thresholds.get("strength", 0) >= 0.3:
+                info["reason"] += f"; no {choice} rep found but the movement repeats: counting by periodicity"
+                result = periodic
+    result.recognition = {"requested": AUTO, "chosen": result.exercise, **info}
+    return result
