@@ -56,7 +56,9 @@ class RepCounter:
         self.partials: list[RepEvent] = []
         self.state = FRESH
         self._last_valid: tuple[int, float] | None = None  # (frame, time) of the last frame with a value
-        self._rest_at: tuple[int, float] = (0, 0.0)  # last frame at rest
+        self._rest_at: tuple[int, float] = (0, 0.0)  # last frame at the top of the rest position: a rep starts here
+        self._rest_peak = -math.inf  # the most rested value seen since entering rest
+        self._tolerance = 0.1 * abs(self._rest - self._turn)
         self._start: tuple[int, float] = (0, 0.0)
         self._extreme: tuple[int, float, float] = (0, 0.0, math.inf)  # frame, time, value (normalised)
 
@@ -89,7 +91,7 @@ class RepCounter:
         self._last_valid = (frame, time_s)
         if self.state == FRESH:
             if x > self._leave:
-                self.state, self._rest_at = REST, (frame, time_s)
+                self._enter_rest(frame, time_s, x)
             elif x > self._turn:  # joined a rep in progress
                 self._begin(frame, time_s, x)
             else:
@@ -97,11 +99,11 @@ class RepCounter:
             return ended
         if self.state == IDLE:
             if x >= self._rest:
-                self.state, self._rest_at = REST, (frame, time_s)
+                self._enter_rest(frame, time_s, x)
             return ended
         if self.state == REST:
-            if x >= self._rest:
-                self._rest_at = (frame, time_s)
+            if x >= self._rest_peak - self._tolerance:  # still at the top of the rest position
+                self._rest_at, self._rest_peak = (frame, time_s), max(self._rest_peak, x)
             elif x <= self._leave:
                 self._begin(*self._rest_at, x)
                 self._track(frame, time_s, x)
@@ -112,7 +114,7 @@ class RepCounter:
         if x >= self._rest:
             turned = self.state == TURNED
             rep = self._close(frame, time_s, complete=turned, reason="" if turned else "shallow")
-            self.state, self._rest_at = REST, (frame, time_s)
+            self._enter_rest(frame, time_s, x)
             return rep or ended
         return ended
 
@@ -121,6 +123,9 @@ class RepCounter:
         return self._abandon("end")
 
     # --- internals -----------------------------------------------------------------------------
+    def _enter_rest(self, frame: int, time_s: float, x: float) -> None:
+        self.state, self._rest_at, self._rest_peak = REST, (frame, time_s), x
+
     def _begin(self, frame: int, time_s: float, x: float) -> None:
         self.state = DOWN
         self._start = (frame, time_s)

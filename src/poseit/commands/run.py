@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-smooth", action="store_true", help="turn off temporal smoothing")
     p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--exercise", help="coach live: count reps and show feedback (an exercise id, auto or any)")
     p.set_defaults(func=main)
 
 
@@ -41,6 +42,11 @@ def main(args: argparse.Namespace) -> int:
     if mode == "auto":
         mode = "detect" if isinstance(source, (ImageSource, FolderSource)) else "track"
     estimator = PoseEstimator(args.model, mode=mode, smooth=not args.no_smooth, **estimator_options(args))
+    coach = None
+    if args.exercise:
+        from poseit.coach.live import LiveCoach
+
+        coach = LiveCoach(args.exercise, estimator.skeleton, source.fps)
     with source:
         summary = run(
             source,
@@ -51,10 +57,17 @@ def main(args: argparse.Namespace) -> int:
             show=args.show,
             progress=not args.quiet,
             max_frames=args.max_frames,
+            on_frame=coach,
         )
+    if coach is not None:
+        coach.close()
     if not args.quiet:
         found = summary.frames_with_person
         print(f"{summary.frames} frames, person found on {found}, {summary.fps:.1f} FPS end to end")
+        if coach is not None:
+            done = coach.summary()
+            held = f", held {done['hold_s']:.1f} s" if done["hold_s"] is not None else ""
+            print(f"coach ({done['exercise']}): {done['reps']} reps, {done['partial_reps']} partial{held}")
         for path in summary.outputs:
             print(f"wrote {path}")
     return 0

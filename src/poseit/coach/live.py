@@ -1,0 +1,219 @@
+"""The coach live, frame by frame: ``poseit run SOURCE --exercise squat`` shows counts and feedback.
+
+`LiveCoach` is a `poseit.runner.FrameHook`. It keeps the last few seconds of keypoints, computes the same
+(causal) kinematics as the offline analysis on them, and feeds the driving signal of the newest frame to the
+same streaming `RepCounter`; so a video gives the same reps live as with ``poseit analyze`` (up to the few
+frames of history the buffer drops). Finished reps are checked against the form rules at once.
+
+``--exercise any`` re-counts the periodicity of the history every half second; ``auto`` watches the first
+moving seconds, recognises the exercise, then counts as that exercise (replaying what it has seen).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from poseit.coach.analysis import (
+    ANY,
+    AUTO,
+    UNFINISHED,
+    FormIssue,
+    _format,
+    check_rep,
+    choose_exercise,
+    detect_cuts,
+    posture_mask,
+    signal_of,
+)
+from poseit.coach.counter import RepCounter, RepEvent
+from poseit.coach.kinematics import Body
+from poseit.coach.library import Exercise, get_exercise
+from poseit.coach.report import FEEDBACK_SHOW_S, status_lines
+from poseit.coach.sequence import PoseSequence, person_arrays
+from poseit.pipeline import PoseResult
+
+BUFFER_S = 8.0  # seconds of keypoints the live kinematics look back on
+AUTO_WATCH_S = 5.0  # seconds of movement ``auto`` watches before choosing
+ANY_HISTORY_S = 120.0  # ``any`` counts the periodicity of at most this much history
+
+
+class LiveCoach:
+    """Frame hook for `poseit.runner.run`: returns the overlay lines and a ``coach`` JSON Lines key."""
+
+    def __init__(self, exercise: str, skeleton: str, fps: float = 30.0) -> None:
+        self.requested = exercise
+        self.skeleton, self.fps = skeleton, fps
+        self.exercise: Exercise | None = None
+        self.mode = exercise
+        if exercise not in (AUTO, ANY):
+            self._start(get_exercise(exercise))
+        history = ANY_HISTORY_S if exercise in (AUTO, ANY) else BUFFER_S
+        self._frames: deque[tuple[int, float, np.ndarray, np.ndarray]] = deque(maxlen=max(8, round(history * fps)))
+        self.issues: list[tuple[float, FormIssue]] = []  # (time shown from, issue)
+        self.hold_s = 0.0
+        self._hold_fail: dict[str, float] = {}
+        self._periodic_count = 0
+
+    def _start(self, exercise: Exercise) -> None:
+        self.exercise, self.mode = exercise, exercise.id
+        self.counter = RepCounter(exercise.phases) if exercise.phases is not None else None
+
+    # --- per frame ---------------------------------------------------------------------------------------------
+    def __call__(self, result: PoseResult) -> tuple[list[str], dict[str, Any]]:
+        frame, t = result.frame.index, float(result.frame.time_s)
+        xy, scores = person_arrays(result.poses, self.skeleton)
+        self._frames.append((frame, t, xy, scores))
+        event = None
+        if self.mode == AUTO:
+            self._maybe_choose()
+        elif self.mode == ANY:
+            if len(self._frames) % max(1, round(self.fps / 2)) == 0:
+                self._count_periodic()
+        elif self.exercise is not None:
+            event = self._step_exercise()
+        return self._overlay(t), {"coach": self._record(event)}
+
+    def _sequence(self, last: int | None = None) -> PoseSequence:
+        frames = list(self._frames)[-last:] if last else list(self._frames)
+        xy = np.stack([f[2] for f in frames])
+        scores = np.stack([f[3] for f in frames])
+        times = np.array([f[1] for f in frames])
+        return PoseSequence(xy, scores, self.skeleton, self.fps, times)
+
+    def _step_exercise(self) -> RepEvent | None:
+        assert self.exercise is not None
+        seq = self._sequence(round(BUFFER_S * self.fps))
+        body = Body.from_sequence(seq)
+        first = self._frames[-len(seq)][0]
+        frame, t = self._frames[-1][0], self._frames[-1][1]
+        if self.exercise.is_hold:
+            self._step_hold(body, t)
+            return None
+        value = float(signal_of(body, self.exercise.signal)[-1])
+        ok = bool(posture_mask(body, self.exercise)[-1])
+        cut = bool(detect_cuts(body)[-1])
+        event = self.counter.update(frame, t, value, ok, cut)
+        if event is not None:
+            self._judge(body, event, first)
+        return event
+
+    def _judge(self, body: Body, event: RepEvent, first: int) -> None:
+        """Form feedback for a rep that just ended (frames shifted into the buffer)."""
+        assert self.exercise is not None
+        number = self.counter.count if event.complete else self.counter.count + 1
+        now = event.end_s
+        if not event.complete:
+            message = (_format(self.exercise.partial_message, event.extreme) if event.reason == "shallow"
+                       else UNFINISHED[event.reason])  # fmt: skip
+            self.issues.append((now, FormIssue(number, event.turn, event.turn_s, "partial_rep", message, "warning",
+                                               event.extreme, partial=True)))  # fmt: skip
+            return
+        local = RepEvent(max(0, event.start - first), max(0, event.turn - first), event.end - first, event.start_s,
+                         event.turn_s, event.end_s, True, event.extreme)  # fmt: skip
+        views = body.views()[local.start : local.end + 1]
+        known = [v for v in views if v != "unknown"]
+        view = max(set(known), key=known.count) if known else "unknown"
+        for issue in check_rep(body, self.exercise, local, number, view, body.times):
+            issue.frame += first
+            self.issues.append((now, issue))
+
+    def _step_hold(self, body: Body, t: float) -> None:
+        assert self.exercise is not None
+        dt = max(0.0, t - self._frames[-2][1]) if len(self._frames) >= 2 else 1.0 / self.fps
+        signal = signal_of(body, self.exercise.signal)
+        if not (posture_mask(body, self.exercise, unknown_ok=False)[-1] and np.isfinite(signal[-1])):
+            self._hold_fail.clear()
+            return
+        self.hold_s += dt
+        view = body.views()[-1]
+        for rule in self.exercise.rules:
+            value = float(signal_of(body, rule.signal)[-1])
+            failing = rule.fails(value) and (not rule.views or view in rule.views)
+            if not failing:
+                self._hold_fail.pop(rule.id, None)
+                continue
+            since = self._hold_fail.setdefault(rule.id, t)
+            if t - since >= rule.min_duration_s and not any(i.rule == rule.id and s >= since for s, i in self.issues):
+                self.issues.append((t, FormIssue(0, self._frames[-1][0], t, rule.id, rule.text(value), rule.severity,
+                                                 value)))  # fmt: skip
+
+    def _count_periodic(self) -> None:
+        from poseit.coach.periodic import count_periodic
+
+        self._periodic_count = count_periodic(Body.from_sequence(self._sequence())).count
+
+    def _maybe_choose(self) -> None:
+        seq = self._sequence()
+        if seq.present.sum() < AUTO_WATCH_S * self.fps:
+            return
+        body = Body.from_sequence(seq)
+        choice, _info = choose_exercise(seq, body)
+        if choice == ANY:
+            self.mode = ANY
+            self._count_periodic()
+            return
+        self._start(get_exercise(choice))
+        history = list(self._frames)
+        self._frames = deque(maxlen=max(8, round(BUFFER_S * self.fps)))
+        for item in history:  # replay what was seen through the chosen exercise's counter
+            self._frames.append(item)
+            self._step_exercise()
+
+    # --- output -----------------------------------------------------------------------------------------------
+    @property
+    def reps(self) -> int:
+        if self.mode == ANY:
+            return self._periodic_count
+        return self.counter.count if self.exercise is not None and self.counter is not None else 0
+
+    @property
+    def partial_reps(self) -> int:
+        return self.counter.partial_count if self.exercise is not None and self.counter is not None else 0
+
+    def _overlay(self, t: float) -> list[str]:
+        if self.mode == AUTO:
+            return ["coach: watching to recognise the exercise..."]
+        name = self.exercise.name if self.exercise is not None else "Repetitions (any)"
+        hold = self.hold_s if self.exercise is not None and self.exercise.is_hold else None
+        recent = [i.message for s, i in self.issues if s <= t < s + FEEDBACK_SHOW_S][-2:]
+        return status_lines(name, self.reps, self.partial_reps, hold, recent)
+
+    def _record(self, event: RepEvent | None) -> dict[str, Any]:
+        rec: dict[str, Any] = {"exercise": self.mode, "reps": self.reps, "partial_reps": self.partial_reps}
+        if self.exercise is not None and self.exercise.is_hold:
+            rec["hold_s"] = round(self.hold_s, 3)
+        if self.exercise is not None and self.counter is not None:
+            rec["state"] = self.counter.state
+        if event is not None:
+            rec["event"] = {"start": event.start, "turn": event.turn, "end": event.end, "complete": event.complete}
+        t = self._frames[-1][1]
+        new = [i for s, i in self.issues if s == t]
+        if new:
+            rec["feedback"] = [{"rule": i.rule, "message": i.message, "severity": i.severity} for i in new]
+        return rec
+
+    def close(self) -> None:
+        """End of the stream: a rep past its turn but unfinished becomes partial; ``any`` counts once more."""
+        if self.mode == ANY and self._frames:
+            self._count_periodic()
+        elif self.exercise is not None and self.counter is not None:
+            event = self.counter.finish()
+            if event is not None:
+                self._judge(Body.from_sequence(self._sequence(round(BUFFER_S * self.fps))), event,
+                            self._frames[-min(len(self._frames), round(BUFFER_S * self.fps))][0])  # fmt: skip
+
+    def summary(self) -> dict[str, Any]:
+        """Totals at the end of a run."""
+        return {
+            "exercise": self.mode,
+            "reps": self.reps,
+            "partial_reps": self.partial_reps,
+            "hold_s": round(self.hold_s, 3) if self.exercise is not None and self.exercise.is_hold else None,
+            "form_issues": [
+                {"rep": i.rep, "time_s": round(i.time_s, 3), "message": i.message, "severity": i.severity}
+                for _, i in self.issues
+            ],
+        }
