@@ -67,6 +67,7 @@ class Rep:
     symmetry: float | None  # 1 - |ROM left - ROM right| / max ROM (both sides seen, front view), else None
     partial_reason: str = ""
     issues: list[FormIssue] = field(default_factory=list)
+    signal: str = ""  # the driving signal of this rep (min/max/range are in its units)
 
 
 def _clean(v: Any) -> Any:
@@ -100,6 +101,7 @@ class Analysis:
     cuts: np.ndarray  # (T,) frames where a new shot (cut) was detected
     thresholds: dict[str, float] = field(default_factory=dict)
     recognition: dict[str, Any] | None = None
+    depth: np.ndarray | None = None  # reps: the counter's input (0 rest, 1 turn) frame by frame
 
     @property
     def is_hold_result(self) -> bool:
@@ -173,6 +175,37 @@ def signal_of(body: Body, spec: SignalSpec) -> np.ndarray:
     return body.signal(spec.name, spec.combine)
 
 
+@dataclass
+class Driving:
+    """The driving signal frame by frame: ``depth`` (0 rest, 1 turn) for the counter, ``value`` in the units of
+    the signal used on each frame, and ``source`` (index into ``names``: the main signal first, then the view
+    signals of the definition)."""
+
+    depth: np.ndarray
+    value: np.ndarray
+    source: np.ndarray
+    names: list[str]
+    messages: list[str]
+
+
+def driving_signal(body: Body, exercise: Exercise, views: np.ndarray) -> Driving:
+    """The exercise's driving signal, switched per frame to a view signal where the definition gives one."""
+    assert exercise.phases is not None
+    value = signal_of(body, exercise.signal).astype(np.float64)
+    depth = np.asarray(exercise.phases.depth(value), dtype=np.float64)
+    source = np.zeros(len(body), dtype=int)
+    names, messages = [exercise.signal.name], [exercise.partial_message]
+    for i, alt in enumerate(exercise.view_signals, start=1):
+        here = views == alt.view
+        alt_value = signal_of(body, alt.signal)
+        value = np.where(here, alt_value, value)
+        depth = np.where(here, alt.depth(alt_value), depth)
+        source[here] = i
+        names.append(alt.signal.name)
+        messages.append(alt.partial_message or "Partial rep: {depth:.0%} of the way to a full rep")
+    return Driving(depth, value, source, names, messages)
+
+
 def _stat(values: np.ndarray, stat: str) -> tuple[float, int | None]:
     """The statistic of the finite values and, for min/max, the index where it is reached."""
     finite = np.isfinite(values)
@@ -218,8 +251,8 @@ def check_rep(body: Body, exercise: Exercise, rep: RepEvent, number: int, view: 
 
 
 def _metrics(body: Body, exercise: Exercise, ev: RepEvent, number: int, views: np.ndarray,
-             signal: np.ndarray) -> Rep:  # fmt: skip
-    window = signal[ev.start : ev.end + 1]
+             drive: Driving) -> Rep:  # fmt: skip
+    window = drive.value[ev.start : ev.end + 1]
     with _quiet():
         lo, hi = float(np.nanmin(window)), float(np.nanmax(window))
     rep_views = Counter(v for v in views[ev.start : ev.end + 1] if v != "unknown").most_common(1)
@@ -228,7 +261,7 @@ def _metrics(body: Body, exercise: Exercise, ev: RepEvent, number: int, views: n
     assert exercise.phases is not None
     ecc, con = (first, second) if exercise.phases.first == "eccentric" else (second, first)
     symmetry = None
-    if exercise.signal.name in SIDED_SIGNALS and view == "front":
+    if exercise.signal.name in SIDED_SIGNALS and view == "front" and not (drive.source[ev.start : ev.end + 1]).any():
         roms = []
         for side in ("left", "right"):
             v = body.sided(exercise.signal.name, side)[ev.start : ev.end + 1]
@@ -236,8 +269,9 @@ def _metrics(body: Body, exercise: Exercise, ev: RepEvent, number: int, views: n
                 roms.append(float(np.nanmax(v) - np.nanmin(v)))
         if len(roms) == 2 and max(roms) > 0:
             symmetry = 1.0 - abs(roms[0] - roms[1]) / max(roms)
+    used = Counter(drive.source[ev.start : ev.end + 1].tolist()).most_common(1)[0][0]
     return Rep(number, ev.complete, ev.start, ev.turn, ev.end, ev.start_s, ev.turn_s, ev.end_s, ev.duration_s,
-               ecc, con, lo, hi, hi - lo, view, symmetry, ev.reason)  # fmt: skip
+               ecc, con, lo, hi, hi - lo, view, symmetry, ev.reason, signal=drive.names[used])  # fmt: skip
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -252,15 +286,15 @@ def analyze_body(body: Body, exercise: Exercise, cuts: np.ndarray | None = None)
     times = body.times
     views = body.views()
     cuts = detect_cuts(body) if cuts is None else cuts
-    signal = signal_of(body, exercise.signal)
     if exercise.is_hold:
-        return _analyze_hold(body, exercise, signal, views, cuts)
+        return _analyze_hold(body, exercise, signal_of(body, exercise.signal), views, cuts)
     assert exercise.phases is not None
     ok = posture_mask(body, exercise)
+    drive = driving_signal(body, exercise, views)
     counter = RepCounter(exercise.phases)
     events: list[RepEvent] = []
     for t in range(len(body)):
-        ev = counter.update(t, float(times[t]), float(signal[t]), bool(ok[t]), bool(cuts[t]))
+        ev = counter.update(t, float(times[t]), float(drive.depth[t]), bool(ok[t]), bool(cuts[t]))
         if ev is not None:
             events.append(ev)
     ev = counter.finish()
@@ -269,26 +303,34 @@ def analyze_body(body: Body, exercise: Exercise, cuts: np.ndarray | None = None)
     reps, partials, issues = [], [], []
     for ev in sorted(events, key=lambda e: e.start):
         number = len(reps) + 1
-        rep = _metrics(body, exercise, ev, number, views, signal)
+        rep = _metrics(body, exercise, ev, number, views, drive)
         if ev.complete:
             rep.issues = check_rep(body, exercise, ev, number, rep.view, times)
             reps.append(rep)
         else:
-            value = ev.extreme
-            message = _format(exercise.partial_message, value) if ev.reason == "shallow" else UNFINISHED[ev.reason]
+            value, message = partial_feedback(drive, ev)
             rep.issues = [FormIssue(number, ev.turn, float(times[ev.turn]), "partial_rep", message, "warning", value,
                                     partial=True)]  # fmt: skip
             partials.append(rep)
         issues.extend(rep.issues)
     ph = exercise.phases
-    return Analysis(exercise.id, exercise.name, exercise.mode, body.fps, times, exercise.signal.name, signal, reps,
-                    partials, sorted(issues, key=lambda i: i.frame), None, [], views, ok & np.isfinite(signal), cuts,
-                    {"rest": ph.rest, "leave": ph.leave, "turn": ph.turn})  # fmt: skip
+    main = signal_of(body, exercise.signal)
+    return Analysis(exercise.id, exercise.name, exercise.mode, body.fps, times, exercise.signal.name, main, reps,
+                    partials, sorted(issues, key=lambda i: i.frame), None, [], views, ok & np.isfinite(drive.depth),
+                    cuts, {"rest": ph.rest, "leave": ph.leave, "turn": ph.turn}, depth=drive.depth)  # fmt: skip
 
 
-def _format(message: str, value: float) -> str:
+def partial_feedback(drive: Driving, ev: RepEvent) -> tuple[float, str]:
+    """The value reached and the message for a partial rep."""
+    value = float(drive.value[ev.turn])
+    if ev.reason != "shallow":
+        return value, UNFINISHED[ev.reason]
+    return value, _format(drive.messages[int(drive.source[ev.turn])], value, ev.extreme)
+
+
+def _format(message: str, value: float, depth: float = float("nan")) -> str:
     try:
-        return message.format(value=value)
+        return message.format(value=value, depth=depth)
     except (ValueError, KeyError, IndexError):
         return message
 

@@ -13,6 +13,9 @@ Fed one frame at a time (``update``), so the same code counts live and offline. 
 
 A clip may start mid-rep: a first value between ``leave`` and ``turn`` joins that rep (it counts if its turn
 and return are seen); a first value already past ``turn`` waits for the next rest position.
+
+The counter reads *depth*: 0 at the rest threshold, 1 at the turn threshold (`Phases.depth` maps a signal onto
+it), so one counter serves every signal, and a definition may drive it with different signals per view.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class RepEvent:
     turn_s: float
     end_s: float
     complete: bool
-    extreme: float  # driving signal at the turn
+    extreme: float  # depth at the turn (1 = exactly the turn threshold)
     reason: str = ""  # for partial reps: "shallow", "cut", "gap" or "end"
 
     @property
@@ -49,16 +52,15 @@ class RepCounter:
 
     def __init__(self, phases: Phases) -> None:
         self.phases = phases
-        sign = 1.0 if phases.rest_end == "high" else -1.0
-        self._sign = sign
-        self._rest, self._leave, self._turn = sign * phases.rest, sign * phases.leave, sign * phases.turn
+        # internally "more rested is higher": x = -depth; rest at 0, the turn at -1
+        self._rest, self._leave, self._turn = 0.0, -phases.depth(phases.leave), -1.0
         self.reps: list[RepEvent] = []
         self.partials: list[RepEvent] = []
         self.state = FRESH
         self._last_valid: tuple[int, float] | None = None  # (frame, time) of the last frame with a value
         self._rest_at: tuple[int, float] = (0, 0.0)  # last frame at the top of the rest position: a rep starts here
         self._rest_peak = -math.inf  # the most rested value seen since entering rest
-        self._tolerance = 0.1 * abs(self._rest - self._turn)
+        self._tolerance = 0.1
         self._start: tuple[int, float] = (0, 0.0)
         self._extreme: tuple[int, float, float] = (0, 0.0, math.inf)  # frame, time, value (normalised)
 
@@ -70,24 +72,20 @@ class RepCounter:
     def partial_count(self) -> int:
         return len(self.partials)
 
-    def depth(self, value: float) -> float:
-        """Progress of ``value`` from rest (0) to turn (1), for progress bars."""
-        return self.phases.depth(value)
-
-    def update(self, frame: int, time_s: float, value: float | None, ok: bool = True,
+    def update(self, frame: int, time_s: float, depth: float | None, ok: bool = True,
                cut: bool = False) -> RepEvent | None:  # fmt: skip
-        """Feed one frame; returns the rep (complete or partial) that ended on it, if any. ``value`` is the
-        driving signal (None/NaN when unknown), ``ok`` whether the posture holds, ``cut`` whether a new shot
-        starts here."""
+        """Feed one frame; returns the rep (complete or partial) that ended on it, if any. ``depth`` is the
+        driving signal as depth (None/NaN when unknown), ``ok`` whether the posture holds, ``cut`` whether a new
+        shot starts here."""
         ended = None
         if cut and self.state != FRESH:
             ended = self._abandon("cut")
-        valid = ok and value is not None and math.isfinite(value)
+        valid = ok and depth is not None and math.isfinite(depth)
         if not valid:
             if self._last_valid is not None and time_s - self._last_valid[1] > self.phases.max_gap_s:
                 ended = self._abandon("gap") or ended
             return ended
-        x = self._sign * float(value)  # type: ignore[arg-type]
+        x = -float(depth)  # type: ignore[arg-type]
         self._last_valid = (frame, time_s)
         if self.state == FRESH:
             if x > self._leave:
@@ -140,7 +138,7 @@ class RepCounter:
         if time_s - start_s < self.phases.min_rep_s:
             return None
         turn, turn_s, x = self._extreme
-        rep = RepEvent(start, turn, frame, start_s, turn_s, time_s, complete, self._sign * x, reason)
+        rep = RepEvent(start, turn, frame, start_s, turn_s, time_s, complete, -x, reason)
         (self.reps if complete else self.partials).append(rep)
         return rep
 

@@ -9,7 +9,8 @@ unknown or scored below ``min_score``:
   ``elbow_angle`` (shoulder-elbow-wrist), ``shoulder_angle`` (hip-shoulder-elbow: 0 = arm along the trunk,
   180 = overhead), ``trunk_lean`` (hips->shoulders against image vertical: 0 upright, 90 horizontal);
 - lengths in torso lengths (body-size normalised): ``wrist_height`` (wrist above the shoulder),
-  ``hip_height`` (hips above the ankles), ``hip_offset`` (hip's distance from the shoulder-knee line,
+  ``hip_height`` (hips above the ankles), ``leg_extension`` (hips above the ankles in leg lengths: about 1
+  standing, 0.5 in a deep squat, from any view), ``hip_offset`` (hip's distance from the shoulder-knee line,
   positive = hips above it: piking; negative = sagging), ``ankle_spread`` and ``wrist_spread`` (horizontal
   distance between the two ankles / wrists), ``knee_ratio`` (knee separation / ankle separation: below 1 the
   knees cave in), ``elbow_forward`` (elbow ahead of the shoulder along the facing direction).
@@ -36,7 +37,8 @@ VIEWS = ("front", "side", "oblique")
 # Per-side signals: name -> function of one side's joints (dict of (T, 2) arrays) and the body scale.
 SIDED_SIGNALS = ("knee_angle", "hip_angle", "elbow_angle", "shoulder_angle", "wrist_height", "hip_offset",
                  "elbow_forward", "body_angle")  # fmt: skip
-MIDLINE_SIGNALS = ("trunk_lean", "hip_height", "ankle_spread", "wrist_spread", "knee_ratio", "shoulder_width")
+MIDLINE_SIGNALS = ("trunk_lean", "hip_height", "leg_extension", "ankle_spread", "wrist_spread", "knee_ratio",
+                   "shoulder_width")  # fmt: skip
 SIGNALS = SIDED_SIGNALS + MIDLINE_SIGNALS
 SIDE_JOINTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
@@ -64,6 +66,17 @@ def signed_offset(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         cross = (d[..., 0] * (p[..., 1] - a[..., 1]) - d[..., 1] * (p[..., 0] - a[..., 0])) / length
     # cross > 0 means p is to the right of a->b; orient so "up" (negative y) is positive whatever the direction
     return np.where(d[..., 0] >= 0, -cross, cross)
+
+
+def running_quantile(values: np.ndarray, window: int, q: float) -> np.ndarray:
+    """Causal ``q``-quantile (0..1) of the finite values among the last ``window`` (NaN until one is seen)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return values.copy()
+    padded = np.concatenate([np.full(window - 1, np.nan), values])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
+    with _quiet():
+        return np.nanquantile(windows, q, axis=1)
 
 
 def running_median(values: np.ndarray, window: int) -> np.ndarray:
@@ -126,6 +139,21 @@ class Body:
             # one-sided shoulders or hips underestimate; the side view keeps the full length, so use both
             self._cache["torso"] = running_median(raw, max(3, round(2 * self.fps)))
         return self._cache["torso"]
+
+    @property
+    def leg_length(self) -> np.ndarray:
+        """Per-frame leg length (hip-knee plus knee-ankle) in pixels: a causal running 90th percentile over
+        10 s, so it keeps the straight-leg length while the legs bend or foreshorten."""
+        if "leg" not in self._cache:
+            lengths = [
+                np.linalg.norm(self.j(f"{s}_hip") - self.j(f"{s}_knee"), axis=-1)
+                + np.linalg.norm(self.j(f"{s}_knee") - self.j(f"{s}_ankle"), axis=-1)
+                for s in SIDES
+            ]
+            with _quiet():
+                raw = np.nanmax(np.stack(lengths), axis=0)
+            self._cache["leg"] = running_quantile(raw, max(3, round(10 * self.fps)), 0.9)
+        return self._cache["leg"]
 
     @property
     def shoulder_ratio(self) -> np.ndarray:
@@ -213,6 +241,8 @@ class Body:
                 v = lean_deg(self.mid("hip"), self.mid("shoulder"))
             elif name == "hip_height":
                 v = (self.mid("ankle")[:, 1] - self.mid("hip")[:, 1]) / torso
+            elif name == "leg_extension":
+                v = (self.mid("ankle")[:, 1] - self.mid("hip")[:, 1]) / self.leg_length
             elif name == "ankle_spread":
                 v = np.abs(self.j("left_ankle")[:, 0] - self.j("right_ankle")[:, 0]) / torso
             elif name == "wrist_spread":

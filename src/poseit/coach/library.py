@@ -10,6 +10,8 @@ Code interprets these definitions; there is no per-exercise code path. A definit
   partial when it comes back without reaching ``turn``. ``first`` says whether leaving rest is the eccentric
   (lowering) or concentric phase; ``min_rep_s`` rejects jitter; ``max_gap_s`` is how long the person may be
   lost (or out of posture) before the rep in progress is abandoned;
+- ``[views.<view>]`` (optional): another driving signal for that view (``front``, ``side``, ``oblique``) with
+  its own ``rest`` and ``turn``; the counter reads every signal as depth (0 at rest, 1 at the turn);
 - ``[posture]``: ranges other signals must lie in for the counter (or the hold timer) to run, e.g. a push-up
   needs a near-horizontal trunk; outside them the coach waits;
 - ``[[rules]]``: form rules. Each takes a statistic (``min``, ``max``, ``mean``, ``median``, ``range``) of a
@@ -26,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomllib
 
 from poseit.coach.kinematics import COMBINES, SIGNALS, VIEWS
@@ -74,9 +77,24 @@ class Phases:
         if self.first not in ("eccentric", "concentric"):
             raise PoseItError(f"phases.first must be 'eccentric' or 'concentric', got {self.first!r}")
 
-    def depth(self, value: float) -> float:
+    def depth(self, value: float | np.ndarray) -> float | np.ndarray:
         """Where ``value`` lies between rest (0) and turn (1); beyond either end it goes past 0 or 1."""
-        return (self.rest - value) / (self.rest - self.turn)
+        return (value - self.rest) / (self.turn - self.rest)
+
+
+@dataclass(frozen=True)
+class ViewSignal:
+    """Another driving signal for one view (e.g. hip height where the knees are foreshortened from the front),
+    with its own rest and turn thresholds; the rep counter reads both as depth."""
+
+    view: str
+    signal: SignalSpec
+    rest: float
+    turn: float
+    partial_message: str = ""
+
+    def depth(self, value: float | np.ndarray) -> float | np.ndarray:
+        return (value - self.rest) / (self.turn - self.rest)
 
 
 @dataclass(frozen=True)
@@ -133,6 +151,7 @@ class Exercise:
     labels: tuple[str, ...] = ()
     partial_message: str = "Partial rep: full range not reached"
     description: str = ""
+    view_signals: tuple[ViewSignal, ...] = ()
 
     @property
     def is_hold(self) -> bool:
@@ -170,6 +189,16 @@ def parse_exercise(data: dict[str, Any], where: str = "exercise") -> Exercise:
                 min_rep_s=float(ph.get("min_rep_s", 0.4)),
                 max_gap_s=float(ph.get("max_gap_s", 1.0)),
             )
+        view_signals = []
+        for view, table in data.get("views", {}).items():
+            vw = f"{where} views.{view}"
+            if view not in VIEWS:
+                raise PoseItError(f"{vw}: the view must be one of {', '.join(VIEWS)}")
+            rest, turn = float(_get(table, "rest", vw, (int, float))), float(_get(table, "turn", vw, (int, float)))
+            if rest == turn:
+                raise PoseItError(f"{vw}: rest and turn must differ")
+            view_signals.append(ViewSignal(view, SignalSpec(_get(table, "signal", vw), table.get("combine", "auto")),
+                                           rest, turn, table.get("partial_message", "")))  # fmt: skip
         posture = {}
         for name, bounds in data.get("posture", {}).items():
             SignalSpec(name)
@@ -204,6 +233,7 @@ def parse_exercise(data: dict[str, Any], where: str = "exercise") -> Exercise:
             labels=tuple(data.get("labels", ())),
             partial_message=data.get("partial_message", "Partial rep: full range not reached"),
             description=data.get("description", ""),
+            view_signals=tuple(view_signals),
         )
     except (TypeError, ValueError) as exc:
         raise PoseItError(f"{where}: {exc}") from None

@@ -19,12 +19,13 @@ import numpy as np
 from poseit.coach.analysis import (
     ANY,
     AUTO,
-    UNFINISHED,
+    Driving,
     FormIssue,
-    _format,
     check_rep,
     choose_exercise,
     detect_cuts,
+    driving_signal,
+    partial_feedback,
     posture_mask,
     signal_of,
 )
@@ -92,27 +93,26 @@ class LiveCoach:
         if self.exercise.is_hold:
             self._step_hold(body, t)
             return None
-        value = float(signal_of(body, self.exercise.signal)[-1])
+        drive = driving_signal(body, self.exercise, body.views())
         ok = bool(posture_mask(body, self.exercise)[-1])
         cut = bool(detect_cuts(body)[-1])
-        event = self.counter.update(frame, t, value, ok, cut)
+        event = self.counter.update(frame, t, float(drive.depth[-1]), ok, cut)
         if event is not None:
-            self._judge(body, event, first)
+            self._judge(body, drive, event, first)
         return event
 
-    def _judge(self, body: Body, event: RepEvent, first: int) -> None:
+    def _judge(self, body: Body, drive: Driving, event: RepEvent, first: int) -> None:
         """Form feedback for a rep that just ended (frames shifted into the buffer)."""
         assert self.exercise is not None
         number = self.counter.count if event.complete else self.counter.count + 1
         now = event.end_s
-        if not event.complete:
-            message = (_format(self.exercise.partial_message, event.extreme) if event.reason == "shallow"
-                       else UNFINISHED[event.reason])  # fmt: skip
-            self.issues.append((now, FormIssue(number, event.turn, event.turn_s, "partial_rep", message, "warning",
-                                               event.extreme, partial=True)))  # fmt: skip
-            return
         local = RepEvent(max(0, event.start - first), max(0, event.turn - first), event.end - first, event.start_s,
-                         event.turn_s, event.end_s, True, event.extreme)  # fmt: skip
+                         event.turn_s, event.end_s, event.complete, event.extreme, event.reason)  # fmt: skip
+        if not event.complete:
+            value, message = partial_feedback(drive, local)
+            self.issues.append((now, FormIssue(number, event.turn, event.turn_s, "partial_rep", message, "warning",
+                                               value, partial=True)))  # fmt: skip
+            return
         views = body.views()[local.start : local.end + 1]
         known = [v for v in views if v != "unknown"]
         view = max(set(known), key=known.count) if known else "unknown"
@@ -202,8 +202,10 @@ class LiveCoach:
         elif self.exercise is not None and self.counter is not None:
             event = self.counter.finish()
             if event is not None:
-                self._judge(Body.from_sequence(self._sequence(round(BUFFER_S * self.fps))), event,
-                            self._frames[-min(len(self._frames), round(BUFFER_S * self.fps))][0])  # fmt: skip
+                seq = self._sequence(round(BUFFER_S * self.fps))
+                body = Body.from_sequence(seq)
+                drive = driving_signal(body, self.exercise, body.views())
+                self._judge(body, drive, event, self._frames[-len(seq)][0])
 
     def summary(self) -> dict[str, Any]:
         """Totals at the end of a run."""
