@@ -225,26 +225,31 @@ def _stat(values: np.ndarray, stat: str) -> tuple[float, int | None]:
     return float(v.max() - v.min()), None  # range
 
 
-def rule_window(rule: Rule, rep: RepEvent) -> tuple[int, int]:
-    """Frame range [a, b) a per-rep rule looks at."""
+TURN_BAND = 0.1  # the "turn" window: frames of the rep within this much depth of its deepest point
+
+
+def rule_frames(rule: Rule, rep: RepEvent, depth: np.ndarray) -> np.ndarray:
+    """Indices of the frames a per-rep rule looks at: the whole rep, or (``turn``) the frames at its turning
+    point, however long the person stays there."""
+    frames = np.arange(rep.start, rep.end + 1)
     if rule.window == "turn":
-        half = max(2, round(0.15 * (rep.end - rep.start)))
-        return max(rep.start, rep.turn - half), min(rep.end, rep.turn + half) + 1
-    return rep.start, rep.end + 1
+        near = depth[frames] >= rep.extreme - TURN_BAND
+        frames = frames[near] if near.any() else np.array([rep.turn])
+    return frames
 
 
-def check_rep(body: Body, exercise: Exercise, rep: RepEvent, number: int, view: str,
-              times: np.ndarray) -> list[FormIssue]:  # fmt: skip
-    """The form issues of one complete rep (rules whose views include the rep's view)."""
+def check_rep(body: Body, exercise: Exercise, rep: RepEvent, number: int, view: str, times: np.ndarray,
+              depth: np.ndarray) -> list[FormIssue]:  # fmt: skip
+    """The form issues of one complete rep (rules whose views include the rep's view); ``depth`` is the
+    driving signal as depth (see `Driving`)."""
     issues = []
     for rule in exercise.rules:
         if rule.window == "hold" or (rule.views and view not in rule.views):
             continue
-        a, b = rule_window(rule, rep)
-        values = signal_of(body, rule.signal)[a:b]
-        value, at = _stat(values, rule.stat)
+        frames = rule_frames(rule, rep, depth)
+        value, at = _stat(signal_of(body, rule.signal)[frames], rule.stat)
         if rule.fails(value):
-            frame = a + at if at is not None else rep.turn
+            frame = int(frames[at]) if at is not None else rep.turn
             issues.append(FormIssue(number, frame, float(times[frame]), rule.id, rule.text(value), rule.severity,
                                     value))  # fmt: skip
     return issues
@@ -305,7 +310,7 @@ def analyze_body(body: Body, exercise: Exercise, cuts: np.ndarray | None = None)
         number = len(reps) + 1
         rep = _metrics(body, exercise, ev, number, views, drive)
         if ev.complete:
-            rep.issues = check_rep(body, exercise, ev, number, rep.view, times)
+            rep.issues = check_rep(body, exercise, ev, number, rep.view, times, drive.depth)
             reps.append(rep)
         else:
             value, message = partial_feedback(drive, ev)

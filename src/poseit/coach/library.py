@@ -15,9 +15,10 @@ Code interprets these definitions; there is no per-exercise code path. A definit
 - ``[posture]``: ranges other signals must lie in for the counter (or the hold timer) to run, e.g. a push-up
   needs a near-horizontal trunk; outside them the coach waits;
 - ``[[rules]]``: form rules. Each takes a statistic (``min``, ``max``, ``mean``, ``median``, ``range``) of a
-  signal over a window (``rep``: the whole rep; ``turn``: around its turning point; ``hold``: a running
-  window while holding), compares it (``above`` / ``below``), and yields ``message`` with ``severity``
-  (``info``, ``warning``, ``error``) where it fails; ``views`` limits a rule to views where it can be judged.
+  signal over a window (``rep``: the whole rep; ``turn``: the frames at its turning point, within 0.1 depth
+  of the deepest; ``hold``: while holding), compares it (``above`` / ``below``), and yields ``message`` with
+  ``severity`` (``info``, ``warning``, ``error``) where it fails; ``views`` limits a rule to the views where
+  it can be judged.
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ class LiveCoach:
         views = body.views()[local.start : local.end + 1]
         known = [v for v in views if v != "unknown"]
         view = max(set(known), key=known.count) if known else "unknown"
-        for issue in check_rep(body, self.exercise, local, number, view, body.times):
+        for issue in check_rep(body, self.exercise, local, number, view, body.times, drive.depth):
             issue.frame += first
             self.issues.append((now, issue))
 
