@@ -1,0 +1,131 @@
+"""The streaming rep counter on depth signals: jitter, gaps, pauses, leaving the frame, cuts, partial reps."""
+
+import math
+
+import numpy as np
+import pytest
+
+from poseit.coach.counter import RepCounter
+from poseit.coach.library import Phases
+
+FPS = 30.0
+PHASES = Phases(rest=150, leave=135, turn=110, min_rep_s=0.4, max_gap_s=1.0)  # a squat's knee angle
+
+
+def wave(depths, rep_s=1.5, rest_s=0.5, lead_s=0.5, rest_value=170.0, bottom_value=80.0):
+    """Knee angles: ``rest_value``, then one smooth dip per entry of ``depths`` (1 = down to ``bottom_value``)."""
+    out = [rest_value] * int(lead_s * FPS)
+    n = int(rep_s * FPS)
+    for d in depths:
+        out += [
+            rest_value - d * (rest_value - bottom_value) * 0.5 * (1 - math.cos(2 * math.pi * i / n)) for i in range(n)
+        ]
+        out += [rest_value] * int(rest_s * FPS)
+    return np.array(out)
+
+
+def run(values, ok=None, cuts=(), phases=PHASES):
+    counter = RepCounter(phases)
+    events = []
+    for t, v in enumerate(values):
+        ev = counter.update(t, t / FPS, phases.depth(v), True if ok is None else bool(ok[t]), t in cuts)
+        if ev:
+            events.append(ev)
+    end = counter.finish()
+    if end:
+        events.append(end)
+    return counter, events
+
+
+def test_clean_reps_with_turn_and_boundaries():
+    counter, events = run(wave([1, 1, 1]))
+    assert counter.count == 3 and counter.partial_count == 0
+    first = events[0]
+    assert first.start < first.turn < first.end
+    assert abs(first.turn - (15 + 22.5)) <= 1  # lead 15 frames, the bottom half-way through a 45-frame rep
+    assert first.extreme == pytest.approx(PHASES.depth(80), abs=0.01)
+
+
+def test_jitter_at_rest_and_at_the_bottom_is_not_counted():
+    rng = np.random.default_rng(0)
+    values = wave([1, 1]) + rng.normal(0, 2.5, len(wave([1, 1])))  # +-2.5 degrees of noise
+    assert run(values)[0].count == 2
+    hovering = 150 + rng.normal(0, 2.5, 200)  # hovering around the rest threshold, never below leave
+    counter, _ = run(hovering)
+    assert counter.count == 0 and counter.partial_count == 0
+
+
+def test_dropped_frames_and_short_occlusion_keep_the_rep():
+    values = wave([1, 1, 1])
+    values[30:38] = np.nan  # a quarter second lost mid-rep
+    values[::7] = np.nan  # and every seventh frame dropped
+    assert run(values)[0].count == 3
+
+
+def test_pauses_at_top_and_bottom():
+    values = np.concatenate([[170] * 20, np.linspace(170, 80, 20), [80] * 90, np.linspace(80, 170, 20), [170] * 120,
+                             np.linspace(170, 80, 15), np.linspace(80, 170, 15), [170] * 10])  # fmt: skip
+    counter, events = run(values)
+    assert counter.count == 2
+    assert events[0].end_s - events[0].start_s > 3  # the 3 s hold at the bottom belongs to the rep
+
+
+def test_person_leaving_the_frame_abandons_the_rep_in_progress():
+    values = wave([1, 1, 1])
+    values[100:140] = np.nan  # gone for 1.3 s starting just after the second rep's bottom (frame 97)
+    counter, events = run(values)
+    assert counter.count == 2 and counter.partial_count == 1
+    assert [e.reason for e in events if not e.complete] == ["gap"]
+
+
+def test_out_of_posture_frames_are_skipped():
+    values = wave([1, 1, 1])
+    ok = np.ones(len(values), dtype=bool)
+    ok[100:106] = False  # brief: tolerated
+    assert run(values, ok)[0].count == 3
+    ok[80:200] = False  # long: that stretch does not count
+    assert run(values, ok)[0].count < 3
+
+
+def test_partial_reps_are_counted_separately():
+    counter, events = run(wave([1, 0.5, 1, 0.45]))  # 0.5 reaches 125 degrees: past leave, not the turn
+    assert counter.count == 2 and counter.partial_count == 2
+    assert all(e.reason == "shallow" for e in events if not e.complete)
+
+
+def test_cut_mid_rep_records_a_partial_and_restarts():
+    values = wave([1, 1])
+    bottom = int(np.argmin(values[60:])) + 60  # second rep's bottom
+    values = np.concatenate([values[: bottom + 5], [170] * 40])  # the video cuts to someone standing
+    counter, events = run(values, cuts={bottom + 5})
+    assert counter.count == 1 and counter.partial_count == 1 and events[-1].reason == "cut"
+    counter, _ = run(values)  # without the cut the jump would complete the rep
+    assert counter.count == 2
+
+
+def test_joining_mid_rep():
+    values = wave([1, 1])
+    start_mid_way = values[22:]  # the clip starts while going down (125 degrees): that rep counts
+    assert run(start_mid_way)[0].count == 2
+    start_at_bottom = values[37:]  # starts at the bottom: only the rise is seen, not counted
+    assert run(start_at_bottom)[0].count == 1
+
+
+def test_unfinished_rep_at_the_end_is_partial():
+    values = wave([1, 1])[:-20]
+    values = values[: int(np.argmin(values[60:])) + 65]
+    counter, events = run(values)
+    assert counter.count == 1 and counter.partial_count == 1 and events[-1].reason == "end"
+
+
+def test_too_fast_dips_are_ignored():
+    values = np.full(100, 170.0)
+    values[50:55] = 90.0  # a 5-frame glitch
+    counter, _ = run(values)
+    assert counter.count == 0
+
+
+def test_rest_low_signals():
+    deadlift = Phases(rest=100, leave=120, turn=160, rest_end="low", first="concentric")
+    values = wave([1, 1], rest_value=60, bottom_value=175)  # hip angle: floor 60, lockout 175
+    assert run(values, phases=deadlift)[0].count == 2

@@ -1,0 +1,48 @@
+"""Counting anything that repeats (``--exercise any``) on synthetic motion."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from coach_synth import CASES, STAND, Pose, reps, sequence
+
+from poseit.coach.analysis import analyze
+from poseit.coach.kinematics import Body
+from poseit.coach.periodic import autocorrelation, count_periodic, strongest_period
+
+
+def test_autocorrelation_finds_the_period_not_its_multiples():
+    t = np.arange(600)
+    x = np.sin(2 * np.pi * t / 40)[:, None] + 0.3 * np.sin(2 * np.pi * t / 20)[:, None]
+    ac = autocorrelation(x, 200)
+    assert strongest_period(ac, 5, 200) == 40
+
+
+@pytest.mark.parametrize("count", [4, 9])
+def test_counts_synthetic_squats_without_a_definition(count):
+    frames = reps(30, count, 1.4, 0.2, STAND, CASES["squat"].bottom, lead_s=0.3)
+    result = count_periodic(Body.from_sequence(sequence(frames, noise_px=1.0)))
+    assert result.count == count
+    assert result.period_s == pytest.approx(1.6, abs=0.15)
+    assert len(result.events) == count and all(a <= b <= c for a, b, c in result.events)
+
+
+def test_alternating_sides_count_each_side():
+    left = Pose(left_thigh=90, left_shin=180, thigh=190, shin=120)
+    right = Pose(thigh=90, shin=180, left_thigh=190, left_shin=120)
+    frames = []
+    for _ in range(4):  # 8 lunges: left, right, left, right...
+        frames += reps(30, 1, 1.2, 0.1, STAND, left, lead_s=0) + reps(30, 1, 1.2, 0.1, STAND, right, lead_s=0)
+    assert count_periodic(Body.from_sequence(sequence(frames, "front"))).count == 8
+
+
+def test_holding_still_counts_nothing():
+    frames = [replace(STAND, forearm=90)] * 150
+    assert count_periodic(Body.from_sequence(sequence(frames, noise_px=0.5))).count == 0
+
+
+def test_any_analysis_has_rep_events():
+    result = analyze(CASES["jumping_jack"].sequence(count=6), "any")
+    assert result.exercise == "any" and len(result.reps) == 6
+    summary = result.summary()
+    assert summary["reps"] == 6 and summary["thresholds"]["period_s"] > 0

@@ -1,0 +1,76 @@
+"""Every exercise counts clean synthetic reps exactly, and every form rule fires on a synthetic sequence with
+its fault and not on the clean one (seen from the view the rule is meant for)."""
+
+from dataclasses import replace
+
+import pytest
+from coach_synth import CASES, FAULTS, PLANK, PUSHUP_TOP, reps, sequence
+
+from poseit.coach.analysis import analyze
+from poseit.coach.library import library
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_clean_reps_are_counted_exactly(name):
+    result = analyze(CASES[name].sequence(), name)
+    assert len(result.reps) == 3 and not result.partials
+    assert not result.issues, [i.message for i in result.issues]
+    for rep in result.reps:
+        assert rep.start < rep.turn < rep.end and rep.range_of_motion > 0
+        assert rep.eccentric_s > 0 and rep.concentric_s > 0
+
+
+@pytest.mark.parametrize("skeleton", ["blazepose33", "mpii16", "coco17", "lsp14"])
+def test_counting_works_from_other_skeletons(skeleton):
+    assert len(analyze(CASES["squat"].sequence(skeleton=skeleton), "squat").reps) == 3
+    assert len(analyze(CASES["pushup"].sequence(skeleton=skeleton), "pushup").reps) == 3
+
+
+def test_every_rule_has_a_fault_case():
+    rules = {f"{ex.id}.{r.id}" for ex in library().values() for r in ex.rules}
+    covered = set(FAULTS) | {"plank.hips_sagging", "plank.hips_piking"}
+    assert rules == covered
+
+
+@pytest.mark.parametrize("key", sorted(FAULTS))
+def test_rule_fires_on_its_fault(key):
+    name, view, changes = FAULTS[key]
+    rule = key.split(".")[1]
+    clean = analyze(CASES[name].sequence(view), name)
+    faulty = analyze(CASES[name].sequence(view, **changes), name)
+    assert len(clean.reps) == 3 and len(faulty.reps) == 3
+    assert rule not in {i.rule for i in clean.issues}
+    fired = [i for i in faulty.issues if i.rule == rule]
+    assert len(fired) == 3, [i.message for i in faulty.issues]
+    issue = fired[0]
+    assert issue.severity in ("info", "warning", "error") and issue.message and issue.rep == 1
+    assert faulty.reps[0].start <= issue.frame <= faulty.reps[0].end
+
+
+@pytest.mark.parametrize(("rule", "hip_drop"), [("hips_sagging", 0.15), ("hips_piking", -0.25)])
+def test_plank_hold_time_and_hip_line(rule, hip_drop):
+    fps = 30
+    frames = [PLANK] * (2 * fps) + [replace(PLANK, hip_drop=hip_drop)] * (2 * fps) + [PLANK] * fps
+    result = analyze(sequence(frames), "plank")
+    assert result.hold_s == pytest.approx(5.0, abs=0.05) and not result.reps
+    assert [i.rule for i in result.issues] == [rule]
+    assert result.issues[0].time_s == pytest.approx(2.0, abs=0.1)
+    clean = analyze(sequence([PLANK] * (3 * fps)), "plank")
+    assert clean.hold_s == pytest.approx(3.0, abs=0.05) and not clean.issues
+
+
+def test_hold_time_stops_out_of_position():
+    standing = [replace(PUSHUP_TOP, body_pitch=0)] * 45  # standing up is not a plank
+    result = analyze(sequence([PLANK] * 60 + standing + [PLANK] * 30), "plank")
+    assert result.hold_s == pytest.approx(3.0, abs=0.05) and len(result.holds) == 2
+
+
+def test_partial_reps_get_feedback():
+    case = CASES["pushup"]
+    shallow = replace(case.bottom, upper_arm=70, forearm=120)  # elbows to 130: past leave (135), not the turn (105)
+    seq = sequence(reps(30, 1, 1.5, 0.5, case.start, case.bottom) + reps(30, 1, 1.5, 0.5, case.start, shallow))
+    result = analyze(seq, "pushup")
+    assert len(result.reps) == 1 and len(result.partials) == 1
+    issue = next(i for i in result.issues if i.partial)
+    assert issue.rule == "partial_rep" and issue.rep == 2
+    assert issue.message.startswith("Partial push-up: elbows bent only to 130 deg")
