@@ -2,7 +2,9 @@
 PY      ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
-SOURCE  ?= 0
+# The webcam when there is one; else the demo clip from ../shared when present; else 0 (a clear error).
+DEMO    := $(wildcard ../shared/data/exercise-videos/Tayyab-Abdullah+PushUp-Counter/pushup2.mp4)
+SOURCE  ?= $(if $(wildcard /dev/video0),0,$(if $(DEMO),$(DEMO),0))
 OUT     ?= out
 MODEL   ?= blazepose-full
 
@@ -29,6 +31,7 @@ models: $(VENV)/.runtime
 	$(BIN)/poseit models pull
 
 run: setup models
+	@echo "poseit run on $(SOURCE) (choose with make run SOURCE=video|image|folder|webcam index|URL)"
 	$(BIN)/poseit run $(SOURCE) --model $(MODEL) --out-video $(OUT)/poses.mp4 --out-json $(OUT)/poses.jsonl --out-csv $(OUT)/poses.csv
 
 test: dev models
