@@ -30,7 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser as the tomli package, if installed
+    import tomli as tomllib  # type: ignore[no-redef]
 
 from poseit.coach.kinematics import COMBINES, SIGNALS, VIEWS
 from poseit.errors import PoseItError
