@@ -131,3 +131,17 @@ def test_live_overlay_and_feedback():
     coach = LiveCoach("plank", plank.skeleton, plank.fps)
     last = [coach(r)[0] for r in results_for(plank)][-1]
     assert last[0].startswith("Plank: held 2.0 s")
+
+
+def test_live_auto_and_any():
+    plank = sequence([PLANK] * 200)  # held still: auto picks the plank after watching a few seconds
+    coach = LiveCoach("auto", plank.skeleton, plank.fps)
+    lines = [coach(r)[0] for r in results_for(plank)]
+    assert lines[0][0].startswith("coach: watching") and coach.mode == "plank"
+    assert lines[-1][0].startswith("Plank: held") and coach.hold_s == pytest.approx(200 / 30, abs=0.1)
+    squats = CASES["squat"].sequence(count=6)
+    coach = LiveCoach("any", squats.skeleton, squats.fps)
+    for r in results_for(squats):
+        coach(r)
+    coach.close()
+    assert coach.reps == 6 and coach.summary()["exercise"] == "any"
