@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     from poseit.errors import PoseItError
     from poseit.evaluate.pck import evaluate_samples, format_table
+    from poseit.models import HeatmapLandmarks
     from poseit.pipeline import PoseEstimator
     from poseit.train.datasets import load_dataset
 
@@ -56,6 +57,9 @@ def main(args: argparse.Namespace) -> int:
         except ValueError:
             raise PoseItError(f"--detect-pads must be comma-separated numbers, got {args.detect_pads!r}") from None
     estimator = PoseEstimator(args.model, mode="detect", **options)
+    if isinstance(estimator.landmarks, HeatmapLandmarks):
+        # heatmap models have no person-presence output (BlazePose's pose flag): the detector alone decides
+        estimator = PoseEstimator(args.model, mode="detect", min_tracking_score=0.0, **options)
     if args.flip:
         if not hasattr(estimator.landmarks, "flip_test"):
             raise PoseItError(f"--flip works with heatmap models only, not {args.model}")
