@@ -12,7 +12,8 @@
    to be two reps (pedalling), and the period doubles.
 4. The principal component that repeats best at that period is band-passed around it; its phase (analytic
    signal) advances one turn per repetition; the count is the phase travelled while the motion is active,
-   and the reps are the stretches between whole turns.
+   and the reps are the stretches between whole turns. Long clips are read in overlapping windows of eight
+   periods, each with its own component, so a change of camera angle mid-clip does not lose the count.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ ANGLES = ("knee_angle", "hip_angle", "elbow_angle", "shoulder_angle")
 MIN_PERIOD_S = 0.3
 MAX_PERIOD_S = 6.0
 ALTERNATION_MIN_S = 0.45
+WINDOW_PERIODS = 8  # long clips are read in windows of this many periods (see `_phase_steps`)
 MIN_AMPLITUDE = 0.05  # torso lengths (or 90-degree units): smaller swings are tremor, not repetitions
 
 
@@ -121,6 +123,62 @@ def _phase(y: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray]:
     return np.unwrap(np.angle(analytic)), np.abs(analytic)
 
 
+def _best_component(x: np.ndarray, period: int) -> np.ndarray:
+    """The principal component of ``x`` that repeats best at ``period`` (weighted by its variance)."""
+    u, s, _ = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
+    k = min(6, len(s))
+    comps = u[:, :k] * s[:k]
+    score = [_lag_correlation(c, period) * sv for c, sv in zip(comps.T, s[:k], strict=True)]
+    return comps[:, int(np.argmax(score))]
+
+
+def _lag_correlation(c: np.ndarray, lag: int) -> float:
+    """Pearson correlation of ``c`` with itself ``lag`` frames later (0 where undefined)."""
+    if len(c) <= lag + 2:
+        return 0.0
+    a, b = c[:-lag] - c[:-lag].mean(), c[lag:] - c[lag:].mean()
+    denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / denom) if denom > 0 else 0.0
+
+
+def _phase_steps(x: np.ndarray, present: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-frame phase advance (radians) of the repeating motion, the component it was read from and the
+    active mask. Long clips are read in overlapping windows of ``WINDOW_PERIODS`` periods, each with its own
+    principal component, so a change of camera angle (which changes which joints carry the motion) does not
+    lose the count; each frame takes the advance from the window whose centre is nearest."""
+    t_len = len(x)
+    width = max(WINDOW_PERIODS * period, 1)
+    if t_len <= 1.5 * width:
+        starts = [0]
+        width = t_len
+    else:
+        hop = width // 2
+        starts = list(range(0, t_len - width + 1, hop))
+        if starts[-1] + width < t_len:
+            starts.append(t_len - width)
+    step = np.zeros(t_len - 1)
+    y_out = np.zeros(t_len)
+    active = np.zeros(t_len, dtype=bool)
+    best_dist = np.full(t_len, np.inf)
+    for a in starts:
+        b = a + width
+        y = _best_component(x[a:b], period)
+        phase, amp = _phase(y, period)
+        here = present[a:b]
+        floor = max(0.25 * np.median(amp[here]), MIN_AMPLITUDE) if here.any() else np.inf
+        act = here & (amp > floor)
+        centre = (a + b - 1) / 2
+        frames = np.arange(a, b)
+        dist = np.abs(frames - centre)
+        take = dist < best_dist[a:b]
+        best_dist[a:b] = np.where(take, dist, best_dist[a:b])
+        y_out[a:b] = np.where(take, y, y_out[a:b])
+        active[a:b] = np.where(take, act, active[a:b])
+        inc = np.clip(np.diff(phase), 0, None) * act[1:]
+        step[a : b - 1] = np.where(take[1:], inc, step[a : b - 1])
+    return step, y_out, active
+
+
 def count_periodic(body: Body, min_strength: float = 0.02) -> PeriodicResult:
     """Count repetitions in ``body`` by periodicity (see the module doc)."""
     t_len, fps = len(body), body.fps
@@ -144,15 +202,7 @@ def count_periodic(body: Body, min_strength: float = 0.02) -> PeriodicResult:
     if strength < min_strength:
         return PeriodicResult(0, 0.0, period / fps, strength, [], np.zeros(t_len), np.zeros(t_len, dtype=bool))
     x = _prepared(body, side_free, present, max(2.5 * period / fps, 1.0))
-    u, s, _ = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
-    k = min(6, len(s))
-    comps = u[:, :k] * s[:k]
-    score = [np.corrcoef(c[:-period], c[period:])[0, 1] * sv if c.std() > 0 else 0.0
-             for c, sv in zip(comps.T, s[:k], strict=True)]  # fmt: skip
-    y = comps[:, int(np.nanargmax(score))]
-    phase, amp = _phase(y, period)
-    active = present & (amp > max(0.25 * np.median(amp[present]), MIN_AMPLITUDE))
-    step = np.clip(np.diff(phase), 0, None) * active[1:]
+    step, y, active = _phase_steps(x, present, period)
     travelled = np.concatenate([[0.0], np.cumsum(step)]) / (2 * np.pi)
     cycles = float(travelled[-1])
     count = round(cycles)
