@@ -103,7 +103,11 @@ class FolderSource(Source):
 
 
 class VideoSource(Source):
-    """A video file; ends with `SourceError` if it stops well short of its announced frame count (truncated)."""
+    """A video file. Ends with `SourceError` after its last good frame when it stops well short of the frame
+    count its container announces (a truncated file). Announced counts are estimates (variable frame rate files
+    run a few percent short), so only a shortfall over `TRUNCATION_SHORTFALL` counts as truncation."""
+
+    TRUNCATION_SHORTFALL = 0.10
 
     def __init__(self, path: Path) -> None:
         self.path, self.name = path, str(path)
@@ -133,7 +137,7 @@ class VideoSource(Source):
             if not ok:
                 image = None
         self.close()
-        if self.num_frames and index < self.num_frames - max(2, 0.02 * self.num_frames):
+        if self.num_frames and index < self.num_frames - max(2, self.TRUNCATION_SHORTFALL * self.num_frames):
             raise SourceError(f"{self.path} ended early: read {index} of {self.num_frames} frames (truncated file?)")
 
     def close(self) -> None:
