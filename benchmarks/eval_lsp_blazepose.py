@@ -1,6 +1,6 @@
 """LSP test PCK@0.2 of BlazePose lite/full/heavy in our engine (``poseit eval``, one process per run), with the
-pipeline's default detector paddings and with padding tried first; writes benchmarks/results/eval_lsp_*.json
-and prints the table.
+detector paddings in both orders (the pipeline's default is 0.25,0: padding first); writes
+benchmarks/results/eval_lsp_*.json and prints the table.
 
     python benchmarks/eval_lsp_blazepose.py [--models ...] [--pads 0,0.25 0.25,0]
 """

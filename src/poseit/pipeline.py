@@ -70,9 +70,11 @@ class PoseEstimator:
     >>> poses.xy.shape                                    # (people, 33, 2) in pixels  # doctest: +SKIP
 
     Knobs: ``mode`` (see module doc); ``min_detection_score`` (detector threshold); ``min_tracking_score``
-    (below this person score the track is dropped and the detector runs again); ``detect_pads``: frame
-    paddings tried in turn until someone is found (0 = the frame as is, 0.25 = a quarter of the long side of
-    black on every side, which finds people who fill or overflow the frame); ``smooth`` with ``smoothing``
+    (below this person score nobody is reported, and while tracking the detector runs again; default: the
+    landmark model's own, 0.5 for BlazePose's pose flag); ``detect_pads``: frame paddings tried in turn until
+    someone is found (0.25 = a quarter of the long side of black on every side, so people who fill or overflow
+    the frame show the detector a whole head and shoulders; 0 = the frame as is, for people too small once
+    padded); ``smooth`` with ``smoothing``
     (keyword options of `LandmarkSmoother`); ``model_options``: keyword options of the landmark model class
     (e.g. ``{"refine": False}`` turns off BlazePose's heatmap refinement).
     """
@@ -88,8 +90,8 @@ class PoseEstimator:
         num_threads: int | None = None,
         backend: str = "openvino",
         min_detection_score: float = 0.5,
-        min_tracking_score: float = 0.5,
-        detect_pads: tuple[float, ...] = (0.0, 0.25),
+        min_tracking_score: float | None = None,
+        detect_pads: tuple[float, ...] = (0.25, 0.0),
         smooth: bool = True,
         smoothing: dict | None = None,
         model_options: dict | None = None,
@@ -106,6 +108,8 @@ class PoseEstimator:
         if mode != "whole-frame":
             self.detector = create_detector(config, "openvino", min_score=min_detection_score)
         self.detect_pads = tuple(detect_pads) or (0.0,)
+        if min_tracking_score is None:
+            min_tracking_score = self.landmarks.min_score
         self.tracker = RoiTracker(min_tracking_score, redetect_interval)
         self.smoother = LandmarkSmoother(**(smoothing or {})) if smooth and mode == "track" else None
         self.times = StageTimes()

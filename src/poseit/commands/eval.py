@@ -59,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
     estimator = PoseEstimator(args.model, mode="detect", **options)
     if isinstance(estimator.landmarks, HeatmapLandmarks):
         # heatmap models have no person-presence output (BlazePose's pose flag): the detector alone decides
-        estimator = PoseEstimator(args.model, mode="detect", min_tracking_score=0.0, **options)
+        estimator.tracker.min_tracking_score = 0.0
     if args.flip:
         if not hasattr(estimator.landmarks, "flip_test"):
             raise PoseItError(f"--flip works with heatmap models only, not {args.model}")

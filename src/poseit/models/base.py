@@ -66,6 +66,7 @@ class LandmarkModel(Model):
     skeleton: str
     input_size: tuple[int, int]  # width, height
     tracking_scale: float = 1.25  # the tracking ROI's side over the alignment rect's (MediaPipe 0.10: 1.25)
+    min_score: float = 0.5  # default person score below which the pipeline reports nobody (BlazePose's pose flag)
 
     def __call__(self, image: np.ndarray, roi: Roi) -> Landmarks:  # type: ignore[override]
         return super().__call__(image, roi)

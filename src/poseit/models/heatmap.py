@@ -57,6 +57,7 @@ class HeatmapLandmarks(LandmarkModel):
     """
 
     skeleton = "mpii16"
+    min_score = 0.25  # a quarter of the joints found (heatmap peak >= joint_threshold)
 
     def __init__(
         self,
