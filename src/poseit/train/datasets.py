@@ -78,7 +78,10 @@ def center_scale_from_joints(xy: np.ndarray, pad: float = LSP_EXTENT_PAD) -> tup
 def load_lsp(root: str | Path, split: str = "test") -> list[Sample]:
     """Leeds Sports Pose: ``root/joints.mat`` (3, 14, 2000) 1-based x, y and a flag (0 = visible), images
     ``root/images/im0001.jpg``...; split ``train`` (images 1-1000), ``test`` (1001-2000) or ``all``."""
-    from scipy.io import loadmat
+    try:
+        from scipy.io import loadmat
+    except ImportError:
+        raise PoseItError("reading LSP's joints.mat needs scipy: pip install -e '.[train]'") from None
 
     root = Path(root)
     mat = root / "joints.mat"
