@@ -81,13 +81,18 @@ def running_quantile(values: np.ndarray, window: int, q: float) -> np.ndarray:
 
 def running_median(values: np.ndarray, window: int) -> np.ndarray:
     """Causal median of the finite values among the last ``window`` (NaN until one is seen)."""
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) == 0:
-        return values.copy()
-    padded = np.concatenate([np.full(window - 1, np.nan), values])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
-    with _quiet():
-        return np.nanmedian(windows, axis=1)
+    return running_quantile(values, window, 0.5)
+
+
+def fill_gaps(x: np.ndarray, min_points: int = 1) -> np.ndarray:
+    """Linear interpolation over NaN along time (axis 0) for every column; a column with fewer than
+    ``min_points`` finite values becomes 0."""
+    x = x.copy()
+    t = np.arange(len(x))
+    for d in range(x.shape[1]):
+        ok = np.isfinite(x[:, d])
+        x[:, d] = np.interp(t, t[ok], x[ok, d]) if ok.sum() >= max(1, min_points) else 0.0
+    return x
 
 
 @dataclass

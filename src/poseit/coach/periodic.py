@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from poseit.coach.kinematics import Body
+from poseit.coach.kinematics import Body, fill_gaps
 
 PAIRS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 ANGLES = ("knee_angle", "hip_angle", "elbow_angle", "shoulder_angle")
@@ -45,15 +45,6 @@ class PeriodicResult:
     events: list[tuple[int, int, int]]
     signal: np.ndarray
     active: np.ndarray
-
-
-def _fill(x: np.ndarray) -> np.ndarray:
-    x = x.copy()
-    t = np.arange(len(x))
-    for d in range(x.shape[1]):
-        ok = np.isfinite(x[:, d])
-        x[:, d] = np.interp(t, t[ok], x[ok, d]) if ok.sum() >= 2 else 0.0
-    return x
 
 
 def _moving_average(x: np.ndarray, window: int) -> np.ndarray:
@@ -84,7 +75,7 @@ def pose_features(body: Body, side_free: bool = True) -> np.ndarray:
 
 
 def _prepared(body: Body, side_free: bool, present: np.ndarray, detrend_s: float) -> np.ndarray:
-    x = _fill(pose_features(body, side_free))
+    x = fill_gaps(pose_features(body, side_free), min_points=2)
     x = x - _moving_average(x, detrend_s * body.fps)
     return np.clip(x, -3, 3) * present[:, None]
 

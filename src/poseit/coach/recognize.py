@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from poseit.coach.kinematics import Body, _quiet
+from poseit.coach.kinematics import Body, _quiet, fill_gaps
 from poseit.coach.sequence import PoseSequence
 from poseit.errors import PoseItError
 
@@ -26,16 +26,6 @@ LIMB_JOINTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 ANGLES = ("knee_angle", "hip_angle", "elbow_angle", "shoulder_angle")
 SEGMENTS = (("shoulder", "elbow"), ("elbow", "wrist"), ("hip", "knee"), ("knee", "ankle"), ("hip", "shoulder"))
 MAX_FRAMES = 300  # longer sequences are subsampled in time to this many frames
-
-
-def _fill(x: np.ndarray) -> np.ndarray:
-    """Linear interpolation over NaN along time for every column (columns with no value become 0)."""
-    x = x.copy()
-    t = np.arange(len(x))
-    for d in range(x.shape[1]):
-        ok = np.isfinite(x[:, d])
-        x[:, d] = np.interp(t, t[ok], x[ok, d]) if ok.sum() >= 1 else 0.0
-    return x
 
 
 def frame_features(body: Body) -> np.ndarray:
@@ -63,7 +53,7 @@ def frame_features(body: Body) -> np.ndarray:
         cols.append(trunk[:, 1] / np.linalg.norm(trunk, axis=-1))
     cols.append((center[:, 1] - np.nanmedian(center[:, 1])) / scale if np.isfinite(center).any() else center[:, 1])
     cols.append((center[:, 0] - np.nanmedian(center[:, 0])) / scale if np.isfinite(center).any() else center[:, 0])
-    return _fill(np.stack(cols, axis=1))
+    return fill_gaps(np.stack(cols, axis=1))
 
 
 def _periodicity(x: np.ndarray, fps: float) -> list[float]:
