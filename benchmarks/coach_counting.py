@@ -42,8 +42,10 @@ def main() -> int:
         print(f"coach_counting: no labels at {root} (set POSEIT_DATA)", file=sys.stderr)
         return 1
     rows, t0 = [], time.time()
-    print(f"{'clip':48s} {'exercise':13s} {'true':>4s} {'known':>5s} {'part':>4s} {'auto':>4s} {'auto exercise':13s} "
-          f"{'any':>4s} {'turn err':>8s}")  # fmt: skip
+    print(
+        f"{'clip':48s} {'exercise':13s} {'true':>4s} {'known':>5s} {'part':>4s} {'auto':>4s} {'auto exercise':13s} "
+        f"{'any':>4s} {'turn err':>8s}"
+    )
     for label in read_labels(root):
         video = root / label["file"]
         seq = sequence_for(video, args.model, args.cache)
@@ -72,8 +74,10 @@ def main() -> int:
         }
         rows.append(row)
         mean_err = f"{sum(errors) / len(errors):.1f}" if errors else "-"
-        print(f"{label['file']:48s} {label['exercise']:13s} {true:4d} {row['reps']:5d} {row['partial_reps']:4d} "
-              f"{row['auto_reps']:4d} {auto.exercise:13s} {row['any_reps']:4d} {mean_err:>8s}")  # fmt: skip
+        print(
+            f"{label['file']:48s} {label['exercise']:13s} {true:4d} {row['reps']:5d} {row['partial_reps']:4d} "
+            f"{row['auto_reps']:4d} {auto.exercise:13s} {row['any_reps']:4d} {mean_err:>8s}"
+        )
     n = len(rows)
     summary = {
         "clips": n,
@@ -86,9 +90,11 @@ def main() -> int:
         "seconds": round(time.time() - t0, 1),
     }
     s = summary
-    print(f"\nexact counts with the labelled exercise: {s['exact_known_exercise']}/{n} "
-          f"(off by more than one: {s['off_by_more_than_one_known']}); auto: {s['exact_auto']}/{n} "
-          f"(exercise = label on {s['auto_exercise_matches_label']}/{n}); any: {s['exact_any']}/{n}")  # fmt: skip
+    print(
+        f"\nexact counts with the labelled exercise: {s['exact_known_exercise']}/{n} "
+        f"(off by more than one: {s['off_by_more_than_one_known']}); auto: {s['exact_auto']}/{n} "
+        f"(exercise = label on {s['auto_exercise_matches_label']}/{n}); any: {s['exact_any']}/{n}"
+    )
     print("\nform feedback (labelled exercise):")
     for r in rows:
         for i in r["form_issues"]:

@@ -40,20 +40,34 @@ def main() -> int:
         seq = sequence_for(video, args.model, args.cache)
         anything, auto = analyze(seq, "any"), analyze(seq, "auto")
         th = anything.thresholds
-        row = {"video": video.name, "true": true, "count": len(anything.reps), "cycles": th.get("cycles"),
-               "period_s": th.get("period_s"), "person_found": float(seq.present.mean()),
-               "auto_exercise": auto.exercise, "auto_count": len(auto.reps)}  # fmt: skip
+        row = {
+            "video": video.name,
+            "true": true,
+            "count": len(anything.reps),
+            "cycles": th.get("cycles"),
+            "period_s": th.get("period_s"),
+            "person_found": float(seq.present.mean()),
+            "auto_exercise": auto.exercise,
+            "auto_count": len(auto.reps),
+        }
         rows.append(row)
-        print(f"{video.stem:22s} {true:8d} {row['count']:8d} {row['cycles']:8.2f} {row['period_s'] or 0:8.2f} "
-              f"{row['person_found']:8.2f} {row['auto_count']:8d} {auto.exercise}")  # fmt: skip
+        print(
+            f"{video.stem:22s} {true:8d} {row['count']:8d} {row['cycles']:8.2f} {row['period_s'] or 0:8.2f} "
+            f"{row['person_found']:8.2f} {row['auto_count']:8d} {auto.exercise}"
+        )
     true = np.array([r["true"] for r in rows], float)
 
     def metrics(key: str) -> dict:
         got = np.array([r[key] for r in rows], float)
         return {"mae": float(np.mean(np.abs(got - true) / true)), "obo": float(np.mean(np.abs(got - true) <= 1))}
 
-    summary = {"videos": len(rows), "any": metrics("count"), "auto": metrics("auto_count"), "model": args.model,
-               "seconds": round(time.time() - t0, 1)}  # fmt: skip
+    summary = {
+        "videos": len(rows),
+        "any": metrics("count"),
+        "auto": metrics("auto_count"),
+        "model": args.model,
+        "seconds": round(time.time() - t0, 1),
+    }
     print(f"\nany:  MAE {summary['any']['mae']:.3f}  OBO {summary['any']['obo']:.3f}   ({len(rows)} videos)")
     print(f"auto: MAE {summary['auto']['mae']:.3f}  OBO {summary['auto']['obo']:.3f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

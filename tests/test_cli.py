@@ -15,8 +15,9 @@ from poseit.io.sinks import read_jsonl
 
 def poseit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run([sys.executable, "-m", "poseit.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          env=env, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "poseit.cli", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
@@ -30,8 +31,19 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> N
 
 def test_run_writes_video_jsonl_and_csv(tmp_path, exercise_clip, blazepose_models):
     out = tmp_path / "out"
-    proc = poseit("run", str(exercise_clip), "--max-frames", "90", "--out-video", str(out / "a.mp4"),
-                  "--out-json", str(out / "a.jsonl"), "--out-csv", str(out / "a.csv"), "--quiet")  # fmt: skip
+    proc = poseit(
+        "run",
+        str(exercise_clip),
+        "--max-frames",
+        "90",
+        "--out-video",
+        str(out / "a.mp4"),
+        "--out-json",
+        str(out / "a.jsonl"),
+        "--out-csv",
+        str(out / "a.csv"),
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     cap = cv2.VideoCapture(str(out / "a.mp4"))
     assert cap.isOpened() and int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 90
@@ -86,8 +98,13 @@ def test_truncated_video_keeps_a_complete_jsonl(tmp_path, exercise_clip, blazepo
     ],
 )
 def test_bad_sources(tmp_path, case, needle):
-    paths = {"missing": tmp_path / "nope.mp4", "empty": tmp_path / "empty.mp4", "text": tmp_path / "notes.mp4",
-             "empty_folder": tmp_path / "folder", "camera": "7"}  # fmt: skip
+    paths = {
+        "missing": tmp_path / "nope.mp4",
+        "empty": tmp_path / "empty.mp4",
+        "text": tmp_path / "notes.mp4",
+        "empty_folder": tmp_path / "folder",
+        "camera": "7",
+    }
     (tmp_path / "empty.mp4").write_bytes(b"")
     (tmp_path / "notes.mp4").write_text("this is not a video")
     (tmp_path / "folder").mkdir()

@@ -63,8 +63,18 @@ def test_dropped_frames_and_short_occlusion_keep_the_rep():
 
 
 def test_pauses_at_top_and_bottom():
-    values = np.concatenate([[170] * 20, np.linspace(170, 80, 20), [80] * 90, np.linspace(80, 170, 20), [170] * 120,
-                             np.linspace(170, 80, 15), np.linspace(80, 170, 15), [170] * 10])  # fmt: skip
+    values = np.concatenate(
+        [
+            [170] * 20,
+            np.linspace(170, 80, 20),
+            [80] * 90,
+            np.linspace(80, 170, 20),
+            [170] * 120,
+            np.linspace(170, 80, 15),
+            np.linspace(80, 170, 15),
+            [170] * 10,
+        ]
+    )
     counter, events = run(values)
     assert counter.count == 2
     assert events[0].end_s - events[0].start_s > 3  # the 3 s hold at the bottom belongs to the rep

@@ -5,8 +5,18 @@ import pytest
 from poseit.coach.library import get_exercise, library, load_exercise_file, parse_exercise
 from poseit.errors import PoseItError
 
-CLI_IDS = {"squat", "pushup", "lunge", "curl", "shoulder_press", "lateral_raise", "jumping_jack", "situp",
-           "deadlift", "plank"}  # fmt: skip
+CLI_IDS = {
+    "squat",
+    "pushup",
+    "lunge",
+    "curl",
+    "shoulder_press",
+    "lateral_raise",
+    "jumping_jack",
+    "situp",
+    "deadlift",
+    "plank",
+}
 
 
 def test_all_exercises_present_and_valid():
@@ -35,11 +45,17 @@ def test_parse_minimal_and_errors(tmp_path):
     with pytest.raises(PoseItError, match="unknown signal"):
         parse_exercise(minimal(signal={"name": "tail_angle"}))
     with pytest.raises(PoseItError, match="exactly one"):
-        parse_exercise(minimal(rules=[{"id": "r", "message": "m", "signal": "knee_angle", "stat": "min",
-                                       "above": 1, "below": 2}]))  # fmt: skip
+        parse_exercise(
+            minimal(rules=[{"id": "r", "message": "m", "signal": "knee_angle", "stat": "min", "above": 1, "below": 2}])
+        )
     with pytest.raises(PoseItError, match="severity"):
-        parse_exercise(minimal(rules=[{"id": "r", "message": "m", "signal": "knee_angle", "stat": "min",
-                                       "above": 1, "severity": "fatal"}]))  # fmt: skip
+        parse_exercise(
+            minimal(
+                rules=[
+                    {"id": "r", "message": "m", "signal": "knee_angle", "stat": "min", "above": 1, "severity": "fatal"}
+                ]
+            )
+        )
     with pytest.raises(PoseItError, match="missing 'phases'"):
         parse_exercise({"id": "x", "signal": {"name": "knee_angle"}})
     with pytest.raises(PoseItError, match="unknown exercise 'yoga'"):

@@ -13,8 +13,9 @@ def test_packaged_weights_load_and_are_small():
     path = resources.files("poseit.coach") / "models" / "recognizer.json"
     assert len(path.read_bytes()) < 400_000
     model = default_recognizer()
-    assert {"squat", "pushup", "situp", "jumping_jacks", "pullup", "bench_press", "clean_and_jerk",
-            "jump_rope"} <= set(model.classes)  # fmt: skip
+    assert {"squat", "pushup", "situp", "jumping_jacks", "pullup", "bench_press", "clean_and_jerk", "jump_rope"} <= set(
+        model.classes
+    )
     features = clip_features(CASES["squat"].sequence())
     assert features.shape == model.mean.shape and np.isfinite(features).all()
     probs = model.predict_proba(features)

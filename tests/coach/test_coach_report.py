@@ -79,8 +79,19 @@ def test_cli_analyze_from_saved_poses(tmp_path, capsys):
     video, poses = tmp_path / "clip.mp4", tmp_path / "poses.npz"
     tiny_video(video, len(seq))
     seq.save(poses)
-    code = cli(["analyze", str(video), "--exercise", "pushup", "--from-poses", str(poses), "--report",
-                str(tmp_path / "out"), "--no-video"])  # fmt: skip
+    code = cli(
+        [
+            "analyze",
+            str(video),
+            "--exercise",
+            "pushup",
+            "--from-poses",
+            str(poses),
+            "--report",
+            str(tmp_path / "out"),
+            "--no-video",
+        ]
+    )
     assert code == 0
     assert "Push-up: 3 reps, 0 partial" in capsys.readouterr().out
     check_schema(json.loads((tmp_path / "out" / "summary.json").read_text()))

@@ -110,26 +110,28 @@ class Analysis:
     def summary(self) -> dict[str, Any]:
         """The ``summary.json`` object (schema in `poseit.coach.report`)."""
         main_view = Counter(v for v in self.views if v != "unknown").most_common(1)
-        return _clean({
-            "exercise": self.exercise,
-            "name": self.name,
-            "mode": self.mode,
-            "reps": len(self.reps),
-            "partial_reps": len(self.partials),
-            "hold_s": self.hold_s,
-            "holds": [{"start_s": a, "end_s": b} for a, b in self.holds],
-            "duration_s": float(self.times[-1] - self.times[0]) if len(self.times) else 0.0,
-            "frames": len(self.times),
-            "fps": self.fps,
-            "view": main_view[0][0] if main_view else "unknown",
-            "signal": self.signal_name,
-            "thresholds": self.thresholds,
-            "rep_events": [_rep_record(r) for r in self.reps],
-            "partial_events": [_rep_record(r) for r in self.partials],
-            "form_issues": [asdict(i) for i in self.issues],
-            "cuts": [int(i) for i in np.flatnonzero(self.cuts)],
-            "recognition": self.recognition,
-        })  # fmt: skip
+        return _clean(
+            {
+                "exercise": self.exercise,
+                "name": self.name,
+                "mode": self.mode,
+                "reps": len(self.reps),
+                "partial_reps": len(self.partials),
+                "hold_s": self.hold_s,
+                "holds": [{"start_s": a, "end_s": b} for a, b in self.holds],
+                "duration_s": float(self.times[-1] - self.times[0]) if len(self.times) else 0.0,
+                "frames": len(self.times),
+                "fps": self.fps,
+                "view": main_view[0][0] if main_view else "unknown",
+                "signal": self.signal_name,
+                "thresholds": self.thresholds,
+                "rep_events": [_rep_record(r) for r in self.reps],
+                "partial_events": [_rep_record(r) for r in self.partials],
+                "form_issues": [asdict(i) for i in self.issues],
+                "cuts": [int(i) for i in np.flatnonzero(self.cuts)],
+                "recognition": self.recognition,
+            }
+        )
 
 
 def _rep_record(r: Rep) -> dict[str, Any]:
@@ -238,8 +240,9 @@ def rule_frames(rule: Rule, rep: RepEvent, depth: np.ndarray) -> np.ndarray:
     return frames
 
 
-def check_rep(body: Body, exercise: Exercise, rep: RepEvent, number: int, view: str, times: np.ndarray,
-              depth: np.ndarray) -> list[FormIssue]:  # fmt: skip
+def check_rep(
+    body: Body, exercise: Exercise, rep: RepEvent, number: int, view: str, times: np.ndarray, depth: np.ndarray
+) -> list[FormIssue]:
     """The form issues of one complete rep (rules whose views include the rep's view); ``depth`` is the
     driving signal as depth (see `Driving`)."""
     issues = []
@@ -250,13 +253,13 @@ def check_rep(body: Body, exercise: Exercise, rep: RepEvent, number: int, view: 
         value, at = _stat(signal_of(body, rule.signal)[frames], rule.stat)
         if rule.fails(value):
             frame = int(frames[at]) if at is not None else rep.turn
-            issues.append(FormIssue(number, frame, float(times[frame]), rule.id, rule.text(value), rule.severity,
-                                    value))  # fmt: skip
+            issues.append(
+                FormIssue(number, frame, float(times[frame]), rule.id, rule.text(value), rule.severity, value)
+            )
     return issues
 
 
-def _metrics(body: Body, exercise: Exercise, ev: RepEvent, number: int, views: np.ndarray,
-             drive: Driving) -> Rep:  # fmt: skip
+def _metrics(body: Body, exercise: Exercise, ev: RepEvent, number: int, views: np.ndarray, drive: Driving) -> Rep:
     window = drive.value[ev.start : ev.end + 1]
     with _quiet():
         lo, hi = float(np.nanmin(window)), float(np.nanmax(window))
@@ -275,8 +278,26 @@ def _metrics(body: Body, exercise: Exercise, ev: RepEvent, number: int, views: n
         if len(roms) == 2 and max(roms) > 0:
             symmetry = 1.0 - abs(roms[0] - roms[1]) / max(roms)
     used = Counter(drive.source[ev.start : ev.end + 1].tolist()).most_common(1)[0][0]
-    return Rep(number, ev.complete, ev.start, ev.turn, ev.end, ev.start_s, ev.turn_s, ev.end_s, ev.duration_s,
-               ecc, con, lo, hi, hi - lo, view, symmetry, ev.reason, signal=drive.names[used])  # fmt: skip
+    return Rep(
+        number,
+        ev.complete,
+        ev.start,
+        ev.turn,
+        ev.end,
+        ev.start_s,
+        ev.turn_s,
+        ev.end_s,
+        ev.duration_s,
+        ecc,
+        con,
+        lo,
+        hi,
+        hi - lo,
+        view,
+        symmetry,
+        ev.reason,
+        signal=drive.names[used],
+    )
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -314,15 +335,34 @@ def analyze_body(body: Body, exercise: Exercise, cuts: np.ndarray | None = None)
             reps.append(rep)
         else:
             value, message = partial_feedback(drive, ev)
-            rep.issues = [FormIssue(number, ev.turn, float(times[ev.turn]), "partial_rep", message, "warning", value,
-                                    partial=True)]  # fmt: skip
+            rep.issues = [
+                FormIssue(
+                    number, ev.turn, float(times[ev.turn]), "partial_rep", message, "warning", value, partial=True
+                )
+            ]
             partials.append(rep)
         issues.extend(rep.issues)
     ph = exercise.phases
     main = signal_of(body, exercise.signal)
-    return Analysis(exercise.id, exercise.name, exercise.mode, body.fps, times, exercise.signal.name, main, reps,
-                    partials, sorted(issues, key=lambda i: i.frame), None, [], views, ok & np.isfinite(drive.depth),
-                    cuts, {"rest": ph.rest, "leave": ph.leave, "turn": ph.turn}, depth=drive.depth)  # fmt: skip
+    return Analysis(
+        exercise.id,
+        exercise.name,
+        exercise.mode,
+        body.fps,
+        times,
+        exercise.signal.name,
+        main,
+        reps,
+        partials,
+        sorted(issues, key=lambda i: i.frame),
+        None,
+        [],
+        views,
+        ok & np.isfinite(drive.depth),
+        cuts,
+        {"rest": ph.rest, "leave": ph.leave, "turn": ph.turn},
+        depth=drive.depth,
+    )
 
 
 def partial_feedback(drive: Driving, ev: RepEvent) -> tuple[float, str]:
@@ -340,8 +380,7 @@ def _format(message: str, value: float, depth: float = float("nan")) -> str:
         return message
 
 
-def _analyze_hold(body: Body, exercise: Exercise, signal: np.ndarray, views: np.ndarray,
-                  cuts: np.ndarray) -> Analysis:  # fmt: skip
+def _analyze_hold(body: Body, exercise: Exercise, signal: np.ndarray, views: np.ndarray, cuts: np.ndarray) -> Analysis:
     """Hold exercises: time in position (posture measured and inside its ranges), and hold rules that fail
     for at least their ``min_duration_s`` while holding."""
     times = body.times
@@ -364,8 +403,23 @@ def _analyze_hold(body: Body, exercise: Exercise, signal: np.ndarray, views: np.
                 issues.append(FormIssue(0, a, float(times[a]), rule.id, rule.text(value), rule.severity, value))
     hold_s = float(sum((b - a) * dt for a, b in holds))
     spans = [(float(times[a]), float(times[b - 1]) + dt) for a, b in holds]
-    return Analysis(exercise.id, exercise.name, exercise.mode, body.fps, times, exercise.signal.name, signal, [], [],
-                    sorted(issues, key=lambda i: i.frame), hold_s, spans, views, hold_mask, cuts)  # fmt: skip
+    return Analysis(
+        exercise.id,
+        exercise.name,
+        exercise.mode,
+        body.fps,
+        times,
+        exercise.signal.name,
+        signal,
+        [],
+        [],
+        sorted(issues, key=lambda i: i.frame),
+        hold_s,
+        spans,
+        views,
+        hold_mask,
+        cuts,
+    )
 
 
 def analyze_sequence(seq: PoseSequence, exercise: Exercise, min_score: float = 0.3) -> Analysis:
@@ -390,13 +444,44 @@ def analyze_any(body: Body, cuts: np.ndarray | None = None) -> Analysis:
         window = signal[start : end + 1]
         lo, hi = (float(window.min()), float(window.max())) if len(window) else (float("nan"), float("nan"))
         rep_views = Counter(v for v in views[start : end + 1] if v != "unknown").most_common(1)
-        reps.append(Rep(i, True, start, turn, end, float(times[start]), float(times[turn]), float(times[end]),
-                        float(times[end] - times[start]), float("nan"), float("nan"), lo, hi, hi - lo,
-                        rep_views[0][0] if rep_views else "unknown", None))  # fmt: skip
-    return Analysis(ANY, "Any repeated movement", "reps", body.fps, times, "periodic_component", signal, reps, [], [],
-                    None, [], views, result.active, detect_cuts(body) if cuts is None else cuts,
-                    {"cycles": result.cycles, "period_s": result.period_s or float("nan"),
-                     "strength": result.strength})  # fmt: skip
+        reps.append(
+            Rep(
+                i,
+                True,
+                start,
+                turn,
+                end,
+                float(times[start]),
+                float(times[turn]),
+                float(times[end]),
+                float(times[end] - times[start]),
+                float("nan"),
+                float("nan"),
+                lo,
+                hi,
+                hi - lo,
+                rep_views[0][0] if rep_views else "unknown",
+                None,
+            )
+        )
+    return Analysis(
+        ANY,
+        "Any repeated movement",
+        "reps",
+        body.fps,
+        times,
+        "periodic_component",
+        signal,
+        reps,
+        [],
+        [],
+        None,
+        [],
+        views,
+        result.active,
+        detect_cuts(body) if cuts is None else cuts,
+        {"cycles": result.cycles, "period_s": result.period_s or float("nan"), "strength": result.strength},
+    )
 
 
 # --- auto: recognise, then count --------------------------------------------------------------------------------

@@ -72,8 +72,9 @@ class RepCounter:
     def partial_count(self) -> int:
         return len(self.partials)
 
-    def update(self, frame: int, time_s: float, depth: float | None, ok: bool = True,
-               cut: bool = False) -> RepEvent | None:  # fmt: skip
+    def update(
+        self, frame: int, time_s: float, depth: float | None, ok: bool = True, cut: bool = False
+    ) -> RepEvent | None:
         """Feed one frame; returns the rep (complete or partial) that ended on it, if any. ``depth`` is the
         driving signal as depth (None/NaN when unknown), ``ok`` whether the posture holds, ``cut`` whether a new
         shot starts here."""

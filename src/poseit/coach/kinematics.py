@@ -35,10 +35,25 @@ COMBINES = ("auto", "mean", "best", "min", "max", "left", "right")
 VIEWS = ("front", "side", "oblique")
 
 # Per-side signals: name -> function of one side's joints (dict of (T, 2) arrays) and the body scale.
-SIDED_SIGNALS = ("knee_angle", "hip_angle", "elbow_angle", "shoulder_angle", "wrist_height", "hip_offset",
-                 "elbow_forward", "body_angle")  # fmt: skip
-MIDLINE_SIGNALS = ("trunk_lean", "hip_height", "leg_extension", "ankle_spread", "wrist_spread", "knee_ratio",
-                   "shoulder_width")  # fmt: skip
+SIDED_SIGNALS = (
+    "knee_angle",
+    "hip_angle",
+    "elbow_angle",
+    "shoulder_angle",
+    "wrist_height",
+    "hip_offset",
+    "elbow_forward",
+    "body_angle",
+)
+MIDLINE_SIGNALS = (
+    "trunk_lean",
+    "hip_height",
+    "leg_extension",
+    "ankle_spread",
+    "wrist_spread",
+    "knee_ratio",
+    "shoulder_width",
+)
 SIGNALS = SIDED_SIGNALS + MIDLINE_SIGNALS
 SIDE_JOINTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
@@ -131,8 +146,9 @@ class Body:
     def mid(self, part: str) -> np.ndarray:
         """Midpoint of the left and right ``part`` (e.g. ``hip``); one side alone where the other is unknown."""
         left, right = self.j(f"left_{part}"), self.j(f"right_{part}")
-        return np.where(np.isfinite(left) & np.isfinite(right), (left + right) / 2,
-                        np.where(np.isfinite(left), left, right))  # fmt: skip
+        return np.where(
+            np.isfinite(left) & np.isfinite(right), (left + right) / 2, np.where(np.isfinite(left), left, right)
+        )
 
     # --- body size, view and side ---------------------------------------------------------------
     @property

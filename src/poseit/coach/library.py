@@ -202,8 +202,15 @@ def parse_exercise(data: dict[str, Any], where: str = "exercise") -> Exercise:
             rest, turn = float(_get(table, "rest", vw, (int, float))), float(_get(table, "turn", vw, (int, float)))
             if rest == turn:
                 raise PoseItError(f"{vw}: rest and turn must differ")
-            view_signals.append(ViewSignal(view, SignalSpec(_get(table, "signal", vw), table.get("combine", "auto")),
-                                           rest, turn, table.get("partial_message", "")))  # fmt: skip
+            view_signals.append(
+                ViewSignal(
+                    view,
+                    SignalSpec(_get(table, "signal", vw), table.get("combine", "auto")),
+                    rest,
+                    turn,
+                    table.get("partial_message", ""),
+                )
+            )
         posture = {}
         for name, bounds in data.get("posture", {}).items():
             SignalSpec(name)

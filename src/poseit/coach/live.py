@@ -106,12 +106,25 @@ class LiveCoach:
         assert self.exercise is not None
         number = self.counter.count if event.complete else self.counter.count + 1
         now = event.end_s
-        local = RepEvent(max(0, event.start - first), max(0, event.turn - first), event.end - first, event.start_s,
-                         event.turn_s, event.end_s, event.complete, event.extreme, event.reason)  # fmt: skip
+        local = RepEvent(
+            max(0, event.start - first),
+            max(0, event.turn - first),
+            event.end - first,
+            event.start_s,
+            event.turn_s,
+            event.end_s,
+            event.complete,
+            event.extreme,
+            event.reason,
+        )
         if not event.complete:
             value, message = partial_feedback(drive, local)
-            self.issues.append((now, FormIssue(number, event.turn, event.turn_s, "partial_rep", message, "warning",
-                                               value, partial=True)))  # fmt: skip
+            self.issues.append(
+                (
+                    now,
+                    FormIssue(number, event.turn, event.turn_s, "partial_rep", message, "warning", value, partial=True),
+                )
+            )
             return
         views = body.views()[local.start : local.end + 1]
         known = [v for v in views if v != "unknown"]
@@ -137,8 +150,9 @@ class LiveCoach:
                 continue
             since = self._hold_fail.setdefault(rule.id, t)
             if t - since >= rule.min_duration_s and not any(i.rule == rule.id and s >= since for s, i in self.issues):
-                self.issues.append((t, FormIssue(0, self._frames[-1][0], t, rule.id, rule.text(value), rule.severity,
-                                                 value)))  # fmt: skip
+                self.issues.append(
+                    (t, FormIssue(0, self._frames[-1][0], t, rule.id, rule.text(value), rule.severity, value))
+                )
 
     def _count_periodic(self) -> None:
         from poseit.coach.periodic import count_periodic

@@ -38,10 +38,17 @@ def read_index(root: str | Path) -> list[PennClip]:
         rows = list(csv.DictReader(f))
     split = "train(1)/test(-1)"
     return [
-        PennClip(r["file"], r["action"], r["pose_view"], int(r["nframes"]), r[split].strip() == "1",
-                 int(r["width"]), int(r["height"]))
+        PennClip(
+            r["file"],
+            r["action"],
+            r["pose_view"],
+            int(r["nframes"]),
+            r[split].strip() == "1",
+            int(r["width"]),
+            int(r["height"]),
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def load_clip(root: str | Path, clip: PennClip, occluded_score: float = 0.0) -> PoseSequence:

@@ -63,8 +63,11 @@ def pose_features(body: Body, side_free: bool = True) -> np.ndarray:
             left = (body.j(f"left_{part}") - hips) / torso[:, None]
             right = (body.j(f"right_{part}") - hips) / torso[:, None]
             if side_free:
-                cols += [(left[:, 1] + right[:, 1]) / 2, np.abs(left[:, 1] - right[:, 1]) / 2,
-                         np.abs(left[:, 0] - right[:, 0]) / 2]  # fmt: skip
+                cols += [
+                    (left[:, 1] + right[:, 1]) / 2,
+                    np.abs(left[:, 1] - right[:, 1]) / 2,
+                    np.abs(left[:, 0] - right[:, 0]) / 2,
+                ]
             else:
                 cols += [left[:, 0], left[:, 1], right[:, 0], right[:, 1]]
         for name in ANGLES:

@@ -196,8 +196,9 @@ def motion_energy(body: Body) -> np.ndarray:
     return np.concatenate([[0.0], np.nan_to_num(speed)])
 
 
-def recognize_windows(seq: PoseSequence, recognizer: Recognizer | None = None, window_s: float = 4.0,
-                      hop_s: float = 0.5) -> list[tuple[str, float]]:  # fmt: skip
+def recognize_windows(
+    seq: PoseSequence, recognizer: Recognizer | None = None, window_s: float = 4.0, hop_s: float = 0.5
+) -> list[tuple[str, float]]:
     """Like `recognize`, for long videos: the classifier (trained on short labelled clips) looks at windows of
     ``window_s`` where a person is present, and their probabilities are averaged weighted by how much the body
     moves in each (windows of standing still between sets say little about the exercise)."""

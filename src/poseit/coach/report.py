@@ -78,8 +78,10 @@ def lines_at(analysis: Analysis, frame: int) -> list[str]:
     shown = []
     for issue in analysis.issues:
         # rep feedback appears when its rep ends (the coach can only judge a finished rep); hold feedback at once
-        rep = next((r for r in analysis.reps + analysis.partials if r.number == issue.rep and
-                    r.complete != issue.partial), None)  # fmt: skip
+        rep = next(
+            (r for r in analysis.reps + analysis.partials if r.number == issue.rep and r.complete != issue.partial),
+            None,
+        )
         at = float(analysis.times[rep.end]) if rep is not None else issue.time_s
         if at <= t < at + FEEDBACK_SHOW_S:
             shown.append(issue.message)
@@ -139,26 +141,36 @@ def _svg_plot(analysis: Analysis, width: int = 960, height: int = 260) -> str:
     def sy(v: float) -> float:
         return pad_t + (hi - v) / (hi - lo) * (height - pad_t - pad_b)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-             f'style="max-width:{width}px;font:11px sans-serif">']  # fmt: skip
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+        f'style="max-width:{width}px;font:11px sans-serif">'
+    ]
     for rep in analysis.reps + analysis.partials:
         color = "#2e9e4f" if rep.complete else "#e08a00"
         x0, x1 = sx(rep.start_s), sx(rep.end_s)
-        parts.append(f'<rect x="{x0:.1f}" y="{pad_t}" width="{max(1.0, x1 - x0):.1f}" '
-                     f'height="{height - pad_t - pad_b}" fill="{color}" opacity="0.15"/>')  # fmt: skip
-        parts.append(f'<line x1="{sx(rep.turn_s):.1f}" x2="{sx(rep.turn_s):.1f}" y1="{pad_t}" '
-                     f'y2="{height - pad_b}" stroke="{color}" stroke-width="1" opacity="0.6"/>')  # fmt: skip
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{pad_t}" width="{max(1.0, x1 - x0):.1f}" '
+            f'height="{height - pad_t - pad_b}" fill="{color}" opacity="0.15"/>'
+        )
+        parts.append(
+            f'<line x1="{sx(rep.turn_s):.1f}" x2="{sx(rep.turn_s):.1f}" y1="{pad_t}" '
+            f'y2="{height - pad_b}" stroke="{color}" stroke-width="1" opacity="0.6"/>'
+        )
         label = str(rep.number) if rep.complete else "p"
         parts.append(f'<text x="{sx(rep.turn_s) + 2:.1f}" y="{pad_t + 11}" fill="{color}">{label}</text>')
     if analysis.exercise != "any":
         for name, v in analysis.thresholds.items():
             if np.isfinite(v):
-                parts.append(f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{sy(v):.1f}" y2="{sy(v):.1f}" '
-                             f'stroke="#777" stroke-dasharray="4 3"/><text x="{width - pad_r - 30}" '
-                             f'y="{sy(v) - 2:.1f}" fill="#555">{name}</text>')  # fmt: skip
+                parts.append(
+                    f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{sy(v):.1f}" y2="{sy(v):.1f}" '
+                    f'stroke="#777" stroke-dasharray="4 3"/><text x="{width - pad_r - 30}" '
+                    f'y="{sy(v) - 2:.1f}" fill="#555">{name}</text>'
+                )
     for c in np.flatnonzero(analysis.cuts):
-        parts.append(f'<line x1="{sx(t[c]):.1f}" x2="{sx(t[c]):.1f}" y1="{pad_t}" y2="{height - pad_b}" '
-                     f'stroke="#8e44ad" stroke-dasharray="2 2"/>')  # fmt: skip
+        parts.append(
+            f'<line x1="{sx(t[c]):.1f}" x2="{sx(t[c]):.1f}" y1="{pad_t}" y2="{height - pad_b}" '
+            f'stroke="#8e44ad" stroke-dasharray="2 2"/>'
+        )
     # the signal, broken where unknown
     segment: list[str] = []
     paths = []
@@ -174,8 +186,7 @@ def _svg_plot(analysis: Analysis, width: int = 960, height: int = 260) -> str:
         parts.append(f'<polyline points="{" ".join(seg)}" fill="none" stroke="#1f4e99" stroke-width="1.4"/>')
     # axes
     parts.append(f'<line x1="{pad_l}" x2="{pad_l}" y1="{pad_t}" y2="{height - pad_b}" stroke="#333"/>')
-    parts.append(f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{height - pad_b}" y2="{height - pad_b}" '
-                 f'stroke="#333"/>')  # fmt: skip
+    parts.append(f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{height - pad_b}" y2="{height - pad_b}" stroke="#333"/>')
     for v in np.linspace(lo, hi, 5):
         parts.append(f'<text x="{pad_l - 4}" y="{sy(v) + 4:.1f}" text-anchor="end">{v:.3g}</text>')
     step = max(1.0, round((t1 - t0) / 10))
@@ -207,32 +218,62 @@ def render_html(analysis: Analysis, video: str | None = None) -> str:
     for r in sorted(s["rep_events"] + s["partial_events"], key=lambda r: r["start"]):
         issues = ", ".join(r["issues"]) or "–"
         rows.append(
-            "<tr>" + "".join(f"<td>{c}</td>" for c in (
-                r["number"] if r["complete"] else f"({r['number']}) partial: {r['partial_reason']}",
-                f"{r['start']}–{r['turn']}–{r['end']}", _fmt(r["start_s"]), _fmt(r["duration_s"]),
-                _fmt(r["eccentric_s"]), _fmt(r["concentric_s"]), _fmt(r["min_value"], 1), _fmt(r["max_value"], 1),
-                _fmt(r["range_of_motion"], 1), _fmt(r["symmetry"]), html.escape(r["view"]), html.escape(issues),
-            )) + "</tr>"
-        )  # fmt: skip
+            "<tr>"
+            + "".join(
+                f"<td>{c}</td>"
+                for c in (
+                    r["number"] if r["complete"] else f"({r['number']}) partial: {r['partial_reason']}",
+                    f"{r['start']}–{r['turn']}–{r['end']}",
+                    _fmt(r["start_s"]),
+                    _fmt(r["duration_s"]),
+                    _fmt(r["eccentric_s"]),
+                    _fmt(r["concentric_s"]),
+                    _fmt(r["min_value"], 1),
+                    _fmt(r["max_value"], 1),
+                    _fmt(r["range_of_motion"], 1),
+                    _fmt(r["symmetry"]),
+                    html.escape(r["view"]),
+                    html.escape(issues),
+                )
+            )
+            + "</tr>"
+        )
     feedback = []
     for i in s["form_issues"]:
         color = SEVERITY_COLORS.get(i["severity"], "#333")
         rep = f"rep {i['rep']}" if i["rep"] else "hold"
-        feedback.append(f'<li><span style="color:{color};font-weight:bold">{html.escape(i["severity"])}</span> '
-                        f'{rep} at {_fmt(i["time_s"], 1)} s: {html.escape(i["message"])}</li>')  # fmt: skip
+        feedback.append(
+            f'<li><span style="color:{color};font-weight:bold">{html.escape(i["severity"])}</span> '
+            f"{rep} at {_fmt(i['time_s'], 1)} s: {html.escape(i['message'])}</li>"
+        )
     recog = ""
     if s.get("recognition"):
         rec = s["recognition"]
         classes = ", ".join(f"{c['class']} {c['p']:.2f}" for c in rec.get("classes", []))
         listed = f" (classes: {html.escape(classes)})" if classes else ""
-        recog = (f"<p>Exercise chosen automatically: <b>{html.escape(str(rec.get('chosen')))}</b> – "
-                 f"{html.escape(str(rec.get('reason', '')))}{listed}</p>")  # fmt: skip
+        recog = (
+            f"<p>Exercise chosen automatically: <b>{html.escape(str(rec.get('chosen')))}</b> – "
+            f"{html.escape(str(rec.get('reason', '')))}{listed}</p>"
+        )
     table = ""
     if rows:
-        head = ("#", "frames start–turn–end", "start (s)", "duration (s)", "eccentric (s)", "concentric (s)",
-                f"min {s['signal']}", f"max {s['signal']}", "range", "symmetry", "view", "issues")  # fmt: skip
-        table = ("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"
-                 + "\n".join(rows) + "</table>")  # fmt: skip
+        head = (
+            "#",
+            "frames start–turn–end",
+            "start (s)",
+            "duration (s)",
+            "eccentric (s)",
+            "concentric (s)",
+            f"min {s['signal']}",
+            f"max {s['signal']}",
+            "range",
+            "symmetry",
+            "view",
+            "issues",
+        )
+        table = (
+            "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>" + "\n".join(rows) + "</table>"
+        )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -257,8 +298,9 @@ dotted purple: cuts between shots.</p>
 """
 
 
-def write_report(analysis: Analysis, seq: PoseSequence, video: str | Path, out_dir: str | Path,
-                 annotated: bool = True) -> dict[str, Path]:  # fmt: skip
+def write_report(
+    analysis: Analysis, seq: PoseSequence, video: str | Path, out_dir: str | Path, annotated: bool = True
+) -> dict[str, Path]:
     """Write summary.json, report.html and (optionally) annotated.mp4 into ``out_dir``."""
     out = Path(out_dir)
     try:

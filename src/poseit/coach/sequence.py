@@ -70,8 +70,15 @@ class PoseSequence:
         return np.isfinite(self.xy).all(axis=-1).any(axis=-1) & (self.scores.max(axis=-1) > 0)
 
     def slice(self, start: int, stop: int) -> PoseSequence:
-        return PoseSequence(self.xy[start:stop], self.scores[start:stop], self.skeleton, self.fps,
-                            self.times[start:stop], self.width, self.height)  # fmt: skip
+        return PoseSequence(
+            self.xy[start:stop],
+            self.scores[start:stop],
+            self.skeleton,
+            self.fps,
+            self.times[start:stop],
+            self.width,
+            self.height,
+        )
 
     def to_skeleton(self, name: str) -> PoseSequence:
         """The same person on another skeleton (joints mapped by name; see `Poses.to_skeleton`)."""
@@ -83,8 +90,15 @@ class PoseSequence:
         return PoseSequence(xy, scores, name, self.fps, self.times, self.width, self.height)
 
     @classmethod
-    def from_array(cls, xy: np.ndarray, skeleton: str, fps: float = 30.0, scores: np.ndarray | None = None,
-                   width: int = 0, height: int = 0) -> PoseSequence:  # fmt: skip
+    def from_array(
+        cls,
+        xy: np.ndarray,
+        skeleton: str,
+        fps: float = 30.0,
+        scores: np.ndarray | None = None,
+        width: int = 0,
+        height: int = 0,
+    ) -> PoseSequence:
         """From (T, K, 2) coordinates; scores default to 1 where the coordinates are finite."""
         xy = np.asarray(xy, dtype=np.float32)
         if scores is None:
@@ -93,8 +107,14 @@ class PoseSequence:
         return cls(xy, scores, skeleton, fps, times, width, height)
 
     @classmethod
-    def from_poses(cls, frames: Iterable[tuple[Poses, float]], fps: float, skeleton: str | None = None,
-                   width: int = 0, height: int = 0) -> PoseSequence:  # fmt: skip
+    def from_poses(
+        cls,
+        frames: Iterable[tuple[Poses, float]],
+        fps: float,
+        skeleton: str | None = None,
+        width: int = 0,
+        height: int = 0,
+    ) -> PoseSequence:
         """From (poses, time_s) per frame; on each frame the most confident person is kept."""
         xys, scs, times = [], [], []
         name = skeleton
@@ -112,8 +132,14 @@ class PoseSequence:
         return cls(xy_arr, sc_arr, name, fps, np.asarray(times, dtype=np.float64), width, height)
 
     @classmethod
-    def from_video(cls, path: str | Path, model: str = "blazepose-full", on_result: Callable | None = None,
-                   region: tuple[int, int, int, int] | None = None, **estimator_options) -> PoseSequence:  # fmt: skip
+    def from_video(
+        cls,
+        path: str | Path,
+        model: str = "blazepose-full",
+        on_result: Callable | None = None,
+        region: tuple[int, int, int, int] | None = None,
+        **estimator_options,
+    ) -> PoseSequence:
         """Run the pose engine over a video (tracking mode) and collect the sequence. ``on_result`` is called
         with each `PoseResult` (frame pixels, e.g. to write an annotated video in the same pass). ``region``
         (x0, y0, x1, y1) makes the engine look only inside that part of each frame (see `find_person_region`);
@@ -150,8 +176,15 @@ class PoseSequence:
     def save(self, path: str | Path) -> None:
         """Write an .npz file (`load` reads it back)."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, xy=self.xy, scores=self.scores, times=self.times, skeleton=self.skeleton,
-                            fps=self.fps, size=np.array([self.width, self.height]))  # fmt: skip
+        np.savez_compressed(
+            path,
+            xy=self.xy,
+            scores=self.scores,
+            times=self.times,
+            skeleton=self.skeleton,
+            fps=self.fps,
+            size=np.array([self.width, self.height]),
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> PoseSequence:
@@ -198,12 +231,21 @@ def _shift(poses: Poses, dx: float, dy: float) -> Poses:
     if len(poses) == 0:
         return poses
     offset = np.array([dx, dy, dx, dy], dtype=np.float32)
-    return Poses(poses.xy + offset[:2], poses.scores, poses.skeleton, poses.presence, poses.z, poses.world,
-                 poses.boxes + offset, poses.confidence)  # fmt: skip
+    return Poses(
+        poses.xy + offset[:2],
+        poses.scores,
+        poses.skeleton,
+        poses.presence,
+        poses.z,
+        poses.world,
+        poses.boxes + offset,
+        poses.confidence,
+    )
 
 
-def find_person_region(path: str | Path, model: str = "blazepose-full", samples: int = 6, tile: float = 0.6,
-                       min_score: float = 0.8) -> tuple[int, int, int, int] | None:  # fmt: skip
+def find_person_region(
+    path: str | Path, model: str = "blazepose-full", samples: int = 6, tile: float = 0.6, min_score: float = 0.8
+) -> tuple[int, int, int, int] | None:
     """Where a person too small for the detector on the whole frame is: the detector runs on overlapping tiles
     (``tile`` of the frame's width and height, 3 x 3) of a few sample frames, and the region returned covers
     every confident find with a margin (None when there is none)."""
@@ -236,12 +278,17 @@ def find_person_region(path: str | Path, model: str = "blazepose-full", samples:
     x1, y1 = np.median(b[:, 2]), np.median(b[:, 3])
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     side = 2.0 * max(x1 - x0, y1 - y0)  # room for arms overhead, jumps and steps
-    return (int(max(0, cx - side / 2)), int(max(0, cy - side / 2)), int(min(w, cx + side / 2)),
-            int(min(h, cy + side / 2)))  # fmt: skip
+    return (
+        int(max(0, cx - side / 2)),
+        int(max(0, cy - side / 2)),
+        int(min(w, cx + side / 2)),
+        int(min(h, cy + side / 2)),
+    )
 
 
-def extract_poses(path: str | Path, model: str = "blazepose-full", min_found: float = 0.25,
-                  **estimator_options) -> PoseSequence:  # fmt: skip
+def extract_poses(
+    path: str | Path, model: str = "blazepose-full", min_found: float = 0.25, **estimator_options
+) -> PoseSequence:
     """`PoseSequence.from_video`, retried inside the region found by `find_person_region` when the person is
     found on fewer than ``min_found`` of the frames (people small in a wide shot); the better run is kept."""
     seq = PoseSequence.from_video(path, model, **estimator_options)

@@ -50,14 +50,27 @@ def featurize(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     return np.array(xtr), np.array(ytr), np.array(xte), np.array(yte), classes
 
 
-def train_mlp(x: np.ndarray, y: np.ndarray, classes: int, hidden: int, epochs: int, seed: int,
-              lr: float = 2e-3, decay: float = 1e-3, dropout: float = 0.3,
-              batch: int = 64) -> list[tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+def train_mlp(
+    x: np.ndarray,
+    y: np.ndarray,
+    classes: int,
+    hidden: int,
+    epochs: int,
+    seed: int,
+    lr: float = 2e-3,
+    decay: float = 1e-3,
+    dropout: float = 0.3,
+    batch: int = 64,
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """One MLP (standardised inputs) trained with Adam; returns [(W1, b1), (W2, b2)]."""
     rng = np.random.default_rng(seed)
     n, f = x.shape
-    params = [rng.normal(0, np.sqrt(2 / f), (f, hidden)), np.zeros(hidden),
-              rng.normal(0, np.sqrt(1 / hidden), (hidden, classes)), np.zeros(classes)]  # fmt: skip
+    params = [
+        rng.normal(0, np.sqrt(2 / f), (f, hidden)),
+        np.zeros(hidden),
+        rng.normal(0, np.sqrt(1 / hidden), (hidden, classes)),
+        np.zeros(classes),
+    ]
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     onehot = np.eye(classes)[y]
@@ -88,18 +101,33 @@ def train_mlp(x: np.ndarray, y: np.ndarray, classes: int, hidden: int, epochs: i
                 v[i] = 0.999 * v[i] + 0.001 * g * g
                 mh, vh = m[i] / (1 - 0.9**step), v[i] / (1 - 0.999**step)
                 params[i] -= lr * mh / (np.sqrt(vh) + 1e-8)
-    return [(params[0].astype(np.float32), params[1].astype(np.float32)),
-            (params[2].astype(np.float32), params[3].astype(np.float32))]  # fmt: skip
+    return [
+        (params[0].astype(np.float32), params[1].astype(np.float32)),
+        (params[2].astype(np.float32), params[3].astype(np.float32)),
+    ]
 
 
-def train(xtr: np.ndarray, ytr: np.ndarray, classes: list[str], members: int = 3, hidden: int = 64,
-          epochs: int = 60, seed: int = 0) -> Recognizer:  # fmt: skip
+def train(
+    xtr: np.ndarray,
+    ytr: np.ndarray,
+    classes: list[str],
+    members: int = 3,
+    hidden: int = 64,
+    epochs: int = 60,
+    seed: int = 0,
+) -> Recognizer:
     mean = xtr.mean(axis=0).astype(np.float32)
     std = (xtr.std(axis=0) + 1e-3).astype(np.float32)
     xs = (xtr - mean) / std
     layers = [train_mlp(xs, ytr, len(classes), hidden, epochs, seed + k) for k in range(members)]
-    info = {"data": "Penn Action train split (labels and their mirror images)", "members": members, "hidden": hidden,
-            "epochs": epochs, "seed": seed, "train_samples": len(xtr)}  # fmt: skip
+    info = {
+        "data": "Penn Action train split (labels and their mirror images)",
+        "members": members,
+        "hidden": hidden,
+        "epochs": epochs,
+        "seed": seed,
+        "train_samples": len(xtr),
+    }
     return Recognizer(classes, mean, std, layers, info)
 
 
@@ -126,9 +154,11 @@ def evaluate(model: Recognizer, xte: np.ndarray, yte: np.ndarray) -> dict:
 
 def print_report(result: dict) -> None:
     classes = result["classes"]
-    print(f"Penn Action test: {result['test_clips']} clips, accuracy (all {len(classes)} classes) "
-          f"{result['accuracy_all_classes']:.3f}; fitness subset ({result['fitness_clips']} clips of "
-          f"{', '.join(FITNESS_CLASSES)}) {result['accuracy_fitness_subset']:.3f}")  # fmt: skip
+    print(
+        f"Penn Action test: {result['test_clips']} clips, accuracy (all {len(classes)} classes) "
+        f"{result['accuracy_all_classes']:.3f}; fitness subset ({result['fitness_clips']} clips of "
+        f"{', '.join(FITNESS_CLASSES)}) {result['accuracy_fitness_subset']:.3f}"
+    )
     short = [c[:6] for c in classes]
     print("confusion (rows: true, columns: predicted)")
     print(" " * 16 + " ".join(f"{s:>6}" for s in short))
@@ -151,8 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     t0 = time.time()
     xtr, ytr, xte, yte, classes = featurize(args.data)
-    print(f"features: {xtr.shape[0]} train (with mirrors), {xte.shape[0]} test, {xtr.shape[1]} dims "
-          f"({time.time() - t0:.0f} s)")  # fmt: skip
+    print(
+        f"features: {xtr.shape[0]} train (with mirrors), {xte.shape[0]} test, {xtr.shape[1]} dims "
+        f"({time.time() - t0:.0f} s)"
+    )
     model = train(xtr, ytr, classes, args.members, args.hidden, args.epochs, args.seed)
     result = evaluate(model, xte, yte)
     model.info["test"] = {k: result[k] for k in ("accuracy_all_classes", "accuracy_fitness_subset", "test_clips")}

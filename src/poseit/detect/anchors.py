@@ -38,8 +38,13 @@ def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
-def weighted_nms(scores: np.ndarray, boxes: np.ndarray, keypoints: np.ndarray, iou_threshold: float = 0.3,
-                 max_detections: int | None = None) -> list[tuple[float, np.ndarray, np.ndarray]]:  # fmt: skip
+def weighted_nms(
+    scores: np.ndarray,
+    boxes: np.ndarray,
+    keypoints: np.ndarray,
+    iou_threshold: float = 0.3,
+    max_detections: int | None = None,
+) -> list[tuple[float, np.ndarray, np.ndarray]]:
     """Cluster overlapping candidates and average each cluster's boxes and keypoints weighted by score.
 
     Returns (score, box (4,), keypoints (P, 2)) per cluster, best first; the score is the cluster's best.

@@ -29,8 +29,9 @@ class Roi:
     rotation: float = 0.0
 
     @classmethod
-    def from_alignment(cls, center: np.ndarray, scale_point: np.ndarray, scale: float = 1.25,
-                       target_angle: float = math.pi / 2) -> Roi:  # fmt: skip
+    def from_alignment(
+        cls, center: np.ndarray, scale_point: np.ndarray, scale: float = 1.25, target_angle: float = math.pi / 2
+    ) -> Roi:
         """MediaPipe's alignment rect: a square centred on ``center``, side 2 x |scale_point - center| x
         ``scale``, rotated so that the centre -> scale-point vector points up in the crop."""
         dx, dy = float(scale_point[0] - center[0]), float(scale_point[1] - center[1])
@@ -76,8 +77,9 @@ def crop(image: np.ndarray, roi: Roi, out_w: int, out_h: int, border: str = "rep
     """Cut ``roi`` out of ``image`` into an ``out_w`` x ``out_h`` image. Outside the frame, ``border`` is
     ``replicate`` (edge pixels repeated, as MediaPipe feeds BlazePose's landmark model) or ``zero`` (black)."""
     mode = cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_CONSTANT
-    return cv2.warpAffine(image, roi.crop_matrix(out_w, out_h), (out_w, out_h), flags=cv2.INTER_LINEAR,
-                          borderMode=mode, borderValue=0)  # fmt: skip
+    return cv2.warpAffine(
+        image, roi.crop_matrix(out_w, out_h), (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=mode, borderValue=0
+    )
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,9 @@ class Letterbox:
 
     def apply(self, image: np.ndarray, size: int) -> np.ndarray:
         m = np.array([[self.scale, 0, self.pad_x], [0, self.scale, self.pad_y]], dtype=np.float32)
-        return cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                              borderValue=0)  # fmt: skip
+        return cv2.warpAffine(
+            image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
 
     def to_frame(self, points: np.ndarray) -> np.ndarray:
         """Model-input pixels -> frame pixels."""

@@ -21,8 +21,13 @@ class RoiTracker:
     onto a wrong region recovers (None: never).
     """
 
-    def __init__(self, min_tracking_score: float = 0.5, redetect_interval: int | None = None,
-                 alignment_min_cutoff: float = 0.01, alignment_beta: float = 10.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        min_tracking_score: float = 0.5,
+        redetect_interval: int | None = None,
+        alignment_min_cutoff: float = 0.01,
+        alignment_beta: float = 10.0,
+    ) -> None:
         self.min_tracking_score = min_tracking_score
         self.redetect_interval = redetect_interval
         self.alignment_filter = OneEuroFilter(alignment_min_cutoff, alignment_beta, derivate_cutoff=1.0)
@@ -69,8 +74,9 @@ class LandmarkSmoother:
     """Smooths one tracked person's landmarks: One Euro on positions and depth, low-pass on visibility.
     Defaults are MediaPipe Pose 0.10's (min_cutoff 0.05, beta 80, derivate_cutoff 1, visibility alpha 0.1)."""
 
-    def __init__(self, min_cutoff: float = 0.05, beta: float = 80.0, derivate_cutoff: float = 1.0,
-                 visibility_alpha: float = 0.1) -> None:  # fmt: skip
+    def __init__(
+        self, min_cutoff: float = 0.05, beta: float = 80.0, derivate_cutoff: float = 1.0, visibility_alpha: float = 0.1
+    ) -> None:
         self.points = OneEuroFilter(min_cutoff, beta, derivate_cutoff)
         self.visibility = LowPassFilter(visibility_alpha)
 

@@ -18,8 +18,9 @@ from poseit.io.sources import Frame, open_source
 from poseit.pipeline import PoseEstimator
 
 
-def bench_clip(video: str | Path, model: str = "blazepose-full", mode: str = "track", max_frames: int | None = None,
-               **options: Any) -> dict[str, Any]:  # fmt: skip
+def bench_clip(
+    video: str | Path, model: str = "blazepose-full", mode: str = "track", max_frames: int | None = None, **options: Any
+) -> dict[str, Any]:
     """Run the whole pipeline on ``video`` (decoding in a background thread, as ``poseit run`` does) and
     report median per-stage ms (decode, detect, landmarks, post) and end-to-end FPS (model compile excluded)."""
     estimator = PoseEstimator(model, mode=mode, **options)

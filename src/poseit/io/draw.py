@@ -12,8 +12,9 @@ from poseit.keypoints import Poses
 SIDE_COLORS = {"left": (255, 160, 0), "right": (0, 140, 255), "center": (230, 230, 230)}  # BGR
 
 
-def draw_poses(frame: np.ndarray, poses: Poses, min_score: float = 0.5, thickness: int | None = None,
-               draw_boxes: bool = False) -> np.ndarray:  # fmt: skip
+def draw_poses(
+    frame: np.ndarray, poses: Poses, min_score: float = 0.5, thickness: int | None = None, draw_boxes: bool = False
+) -> np.ndarray:
     """Draw every person's limbs and joints on ``frame`` in place (left side blue, right side orange);
     joints below ``min_score`` are skipped. Returns the frame."""
     h, w = frame.shape[:2]
@@ -35,8 +36,13 @@ def draw_poses(frame: np.ndarray, poses: Poses, min_score: float = 0.5, thicknes
     return frame
 
 
-def put_text(frame: np.ndarray, lines: Sequence[str], origin: tuple[int, int] = (10, 10),
-             color: tuple[int, int, int] = (255, 255, 255), scale: float | None = None) -> np.ndarray:  # fmt: skip
+def put_text(
+    frame: np.ndarray,
+    lines: Sequence[str],
+    origin: tuple[int, int] = (10, 10),
+    color: tuple[int, int, int] = (255, 255, 255),
+    scale: float | None = None,
+) -> np.ndarray:
     """Write lines of text on a dark backing so they stay legible on any frame."""
     h, w = frame.shape[:2]
     scale = scale or max(0.5, min(h, w) / 720)

@@ -53,8 +53,14 @@ class Sink:
 def frame_record(frame: Frame, poses: Poses, **extra: Any) -> dict[str, Any]:
     """The JSON Lines object for one frame."""
     h, w = frame.image.shape[:2]
-    rec: dict[str, Any] = {"frame": frame.index, "time_s": round(frame.time_s, 4), "path": frame.path,
-                           "width": w, "height": h, "poses": poses.to_records()}  # fmt: skip
+    rec: dict[str, Any] = {
+        "frame": frame.index,
+        "time_s": round(frame.time_s, 4),
+        "path": frame.path,
+        "width": w,
+        "height": h,
+        "poses": poses.to_records(),
+    }
     rec.update(extra)
     return rec
 
@@ -87,8 +93,9 @@ class CsvSink(Sink):
         self._f = _open_for_writing(self.path, newline="")
         self._w = csv.writer(self._f)
         joints = get_skeleton(skeleton).joints
-        self._w.writerow(["frame", "time_s", "path", "person", "score",
-                          *[f"{j}_{c}" for j in joints for c in ("x", "y", "score")]])  # fmt: skip
+        self._w.writerow(
+            ["frame", "time_s", "path", "person", "score", *[f"{j}_{c}" for j in joints for c in ("x", "y", "score")]]
+        )
 
     def write(self, frame: Frame, poses: Poses, **extra: Any) -> None:
         poses = poses.to_skeleton(self.skeleton)

@@ -36,8 +36,9 @@ def sniff_family(backend: Backend) -> str:
     )
 
 
-def create_landmark_model(model: str | Path, config: RuntimeConfig | None = None, backend: str = "openvino",
-                          **options) -> LandmarkModel:  # fmt: skip
+def create_landmark_model(
+    model: str | Path, config: RuntimeConfig | None = None, backend: str = "openvino", **options
+) -> LandmarkModel:
     """A landmark model by registered name (``blazepose-full``) or by file (.tflite, .onnx, .xml)."""
     text = str(model)
     if text.endswith(MODEL_SUFFIXES):

@@ -22,8 +22,18 @@ from poseit.models.registry import MODELS, Artifact, get_spec
 
 # Any wheel of the release carries the same model files; these tags make `pip download` work whatever
 # Python runs Pose-It!.
-_WHEEL_TAGS = ("--python-version", "3.11", "--implementation", "cp", "--platform", "manylinux_2_28_x86_64",
-               "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64")  # fmt: skip
+_WHEEL_TAGS = (
+    "--python-version",
+    "3.11",
+    "--implementation",
+    "cp",
+    "--platform",
+    "manylinux_2_28_x86_64",
+    "--platform",
+    "manylinux_2_17_x86_64",
+    "--platform",
+    "manylinux2014_x86_64",
+)
 
 
 def cache_dir() -> Path:
@@ -73,8 +83,20 @@ def _fetch_package(package: str, dest: Path) -> Path:
     """Download a registry package archive into ``dest`` with its ordinary client; return the archive."""
     kind, _, spec = package.partition(":")
     if kind == "pypi":
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", *_WHEEL_TAGS,
-               "--disable-pip-version-check", "-q", "-d", str(dest), spec]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            *_WHEEL_TAGS,
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            str(dest),
+            spec,
+        ]
         hint = f"{sys.executable} -m pip download --no-deps --only-binary=:all: {' '.join(_WHEEL_TAGS)} {spec}"
     elif kind == "npm":
         if shutil.which("npm") is None:
@@ -137,8 +159,9 @@ def _install(artifact: Artifact, archive: Path) -> Path | None:
     return target
 
 
-def pull(names: Iterable[str] | None = None, archive: Path | None = None,
-         log: Callable[[str], None] = print) -> list[Path]:  # fmt: skip
+def pull(
+    names: Iterable[str] | None = None, archive: Path | None = None, log: Callable[[str], None] = print
+) -> list[Path]:
     """Fetch, verify and cache the named models (all registered ones by default).
 
     With ``archive`` (a wheel or npm tarball fetched elsewhere), files are taken from it instead of the

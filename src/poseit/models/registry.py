@@ -67,24 +67,47 @@ register(
         description="BlazePose person detector (face-anchored; predicts hip centre and body scale), 224x224",
     )
 )
-for _variant, _sha, _package, _member, _ms in (
-    ("lite", "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61", f"npm:{MEDIAPIPE_NPM}",
-     "package/pose_landmark_lite.tflite", "5.4"),
-    ("full", "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f", f"pypi:{MEDIAPIPE_WHEEL}",
-     "mediapipe/modules/pose_landmark/pose_landmark_full.tflite", "8.9"),
-    ("heavy", "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe", f"npm:{MEDIAPIPE_NPM}",
-     "package/pose_landmark_heavy.tflite", "25"),
-):  # fmt: skip
-    register(
-        ModelSpec(
-            name=f"blazepose-{_variant}",
-            task="landmarks",
-            family="blazepose",
-            artifact=Artifact(f"pose_landmark_{_variant}.tflite", _sha, _package, _member),
-            skeleton="blazepose33",
-            description=f"BlazePose {_variant}: 33 landmarks at 256x256 (~{_ms} ms f32 on 2 Zen 4 cores)",
-        )
+
+
+def _blazepose_landmarks(variant: str, sha256: str, package: str, member: str, ms: str) -> ModelSpec:
+    return ModelSpec(
+        name=f"blazepose-{variant}",
+        task="landmarks",
+        family="blazepose",
+        artifact=Artifact(f"pose_landmark_{variant}.tflite", sha256, package, member),
+        skeleton="blazepose33",
+        description=f"BlazePose {variant}: 33 landmarks at 256x256 (~{ms} ms f32 on 2 Zen 4 cores)",
     )
+
+
+_NPM_LANDMARKS = "package/pose_landmark_{}.tflite"
+register(
+    _blazepose_landmarks(
+        "lite",
+        "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61",
+        f"npm:{MEDIAPIPE_NPM}",
+        _NPM_LANDMARKS.format("lite"),
+        "5.4",
+    )
+)
+register(
+    _blazepose_landmarks(
+        "full",
+        "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+        f"pypi:{MEDIAPIPE_WHEEL}",
+        "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+        "8.9",
+    )
+)
+register(
+    _blazepose_landmarks(
+        "heavy",
+        "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe",
+        f"npm:{MEDIAPIPE_NPM}",
+        _NPM_LANDMARKS.format("heavy"),
+        "25",
+    )
+)
 
 
 def get_spec(name: str) -> ModelSpec:
