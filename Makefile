@@ -36,6 +36,7 @@ run: setup models
 
 test: dev models
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
 lint: dev
