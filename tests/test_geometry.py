@@ -89,3 +89,14 @@ def test_tracker_drops_low_scores_and_redetects():
     for _ in range(3):
         t.update(0.9, Roi(0, 0, 10, 10))
     assert t.needs_detection  # forced re-detection after redetect_interval frames
+
+
+def test_grid_tiles_cover_the_frame_with_overlap():
+    from poseit.detect.roi import grid_tiles
+
+    tiles = grid_tiles(480, 270, 2)
+    assert len(tiles) == 4 and tiles[0] == (0, 0, 360, 202) and tiles[-1] == (120, 68, 480, 270)
+    covered = np.zeros((270, 480), bool)
+    for x0, y0, x1, y1 in tiles:
+        covered[y0:y1, x0:x1] = True
+    assert covered.all()

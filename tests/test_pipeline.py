@@ -92,3 +92,14 @@ def test_rejects_non_images(blazepose_models):
         PoseEstimator("blazepose-lite")(np.zeros((10, 10), np.uint8))
     with pytest.raises(PoseItError, match="unknown mode"):
         PoseEstimator("blazepose-lite", mode="fast")
+
+
+def test_small_people_are_found_on_tiles(data_dir, blazepose_models):
+    """A person too small for the detector on the whole 480x270 frame is found on a tile, in frame pixels."""
+    video = data_dir / "quva" / "videos" / "028_bar_lift.mp4"
+    frame = next(islice(open_source(video), 100, None))
+    assert len(PoseEstimator("blazepose-full", mode="detect", detect_tiles=0)(frame.image)) == 0
+    poses = PoseEstimator("blazepose-full", mode="detect")(frame.image)
+    assert len(poses) == 1
+    x0, y0, x1, y1 = poses.boxes[0]
+    assert 0 <= x0 < x1 <= 480 and 0 <= y0 < y1 <= 270 and (y1 - y0) > 60  # a whole body, not a speck

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from poseit.detect.roi import Roi
+from poseit.detect.roi import Roi, grid_tiles
 from poseit.detect.tracker import LandmarkSmoother, RoiTracker
 from poseit.errors import PoseItError
 from poseit.io.sources import Frame, Source, open_source, prefetch
 from poseit.keypoints import Poses
-from poseit.models import Landmarks, create_detector, create_landmark_model
+from poseit.models import Detection, Landmarks, create_detector, create_landmark_model
 from poseit.runtime import RuntimeConfig
 
 MODES = ("track", "detect", "whole-frame")
@@ -74,7 +74,9 @@ class PoseEstimator:
     landmark model's own, 0.5 for BlazePose's pose flag); ``detect_pads``: frame paddings tried in turn until
     someone is found (0.25 = a quarter of the long side of black on every side, so people who fill or overflow
     the frame show the detector a whole head and shoulders; 0 = the frame as is, for people too small once
-    padded); ``smooth`` with ``smoothing``
+    padded); ``detect_tiles``: when still nobody is found, the detector looks at an n x n grid of overlapping
+    tiles, which finds people too small for it on the whole frame (a far-away person in a wide shot; 0 = off),
+    at most every ``tile_interval`` frames while tracking finds nobody; ``smooth`` with ``smoothing``
     (keyword options of `LandmarkSmoother`); ``model_options``: keyword options of the landmark model class
     (e.g. ``{"refine": False}`` turns off BlazePose's heatmap refinement).
     """
@@ -92,6 +94,8 @@ class PoseEstimator:
         min_detection_score: float = 0.5,
         min_tracking_score: float | None = None,
         detect_pads: tuple[float, ...] = (0.25, 0.0),
+        detect_tiles: int = 2,
+        tile_interval: int = 5,
         smooth: bool = True,
         smoothing: dict | None = None,
         model_options: dict | None = None,
@@ -108,6 +112,9 @@ class PoseEstimator:
         if mode != "whole-frame":
             self.detector = create_detector(config, "openvino", min_score=min_detection_score)
         self.detect_pads = tuple(detect_pads) or (0.0,)
+        self.detect_tiles = detect_tiles
+        self.tile_interval = max(1, tile_interval)
+        self._misses = 0  # consecutive tracking-mode frames on which detection found nobody
         if min_tracking_score is None:
             min_tracking_score = self.landmarks.min_score
         self.tracker = RoiTracker(min_tracking_score, redetect_interval)
@@ -132,7 +139,8 @@ class PoseEstimator:
             return self._independent([image], [t])[0]
         self.detected = self.tracker.needs_detection
         if self.detected:
-            roi = self.detect_many([image])[0]
+            roi = self.detect_many([image], tiles=self._misses % self.tile_interval == 0)[0]
+            self._misses = 0 if roi is not None else self._misses + 1
             if roi is None:
                 self.reset()
                 return Poses.empty(self.skeleton)
@@ -150,23 +158,37 @@ class PoseEstimator:
             self.tracker.update(lm.score, self.landmarks.next_roi(lm, points))
             return self._to_poses(lm)
 
-    def detect_many(self, images: list[np.ndarray]) -> list[Roi | None]:
+    def detect_many(self, images: list[np.ndarray], tiles: bool = True) -> list[Roi | None]:
         """The best person's ROI in each image (None where nobody is found). Images run through the
-        detector's async queue together; those without a person are retried with the next padding."""
+        detector's async queue together; those without a person are retried with the next padding, then
+        (with ``tiles``) on the tiles of a grid."""
         assert self.detector is not None
-        rois: list[Roi | None] = [None] * len(images)
+        best: list[Detection | None] = [None] * len(images)
         todo = list(range(len(images)))
         with self.times("detect", count=len(images)):
             for pad in self.detect_pads:
-                inputs = [self.detector.preprocess(images[i], pad) for i in todo]
-                outputs = self.detector.backend.infer_many(tensor for tensor, _ in inputs)
-                for i, out, (_, letterbox) in zip(todo, outputs, inputs, strict=True):
-                    found = self.detector.postprocess(out, letterbox)
-                    rois[i] = found[0].roi if found else None
-                todo = [i for i in todo if rois[i] is None]
+                self._detect_into(best, [(i, images[i], pad, 0, 0) for i in todo])
+                todo = [i for i in todo if best[i] is None]
                 if not todo:
                     break
-        return rois
+            if todo and tiles and self.detect_tiles > 1:
+                jobs = []
+                for i in todo:
+                    h, w = images[i].shape[:2]
+                    for x0, y0, x1, y1 in grid_tiles(w, h, self.detect_tiles):
+                        jobs.append((i, images[i][y0:y1, x0:x1], 0.0, x0, y0))
+                self._detect_into(best, jobs)
+        return [None if d is None else d.roi for d in best]
+
+    def _detect_into(self, best: list[Detection | None], jobs: list[tuple[int, np.ndarray, float, int, int]]) -> None:
+        """Run (image index, image, padding, x offset, y offset) jobs; keep each image's best detection."""
+        assert self.detector is not None
+        inputs = [self.detector.preprocess(image, pad) for _, image, pad, _, _ in jobs]
+        outputs = self.detector.backend.infer_many(tensor for tensor, _ in inputs)
+        for (i, _, _, x0, y0), out, (_, letterbox) in zip(jobs, outputs, inputs, strict=True):
+            found = self.detector.postprocess(out, letterbox)
+            if found and (best[i] is None or found[0].score > best[i].score):
+                best[i] = found[0].shifted(x0, y0)
 
     def _landmarks(self, images: list[np.ndarray], rois: list[Roi]) -> list[Landmarks | None]:
         """Landmarks in each ROI (through the async queue); None where the model sees no person."""

@@ -73,6 +73,15 @@ class Roi:
         return np.stack([x, y], axis=-1).astype(np.float32)
 
 
+def grid_tiles(width: int, height: int, n: int, overlap: float = 1.5) -> list[tuple[int, int, int, int]]:
+    """An ``n`` x ``n`` grid of overlapping tiles (x0, y0, x1, y1) covering the frame; each tile spans
+    ``overlap / n`` of the frame's width and height, so a person on a tile border is whole in one tile."""
+    tw, th = min(width, round(width * overlap / n)), min(height, round(height * overlap / n))
+    xs = np.linspace(0, width - tw, n).round().astype(int)
+    ys = np.linspace(0, height - th, n).round().astype(int)
+    return [(int(x), int(y), int(x) + tw, int(y) + th) for y in ys for x in xs]
+
+
 def crop(image: np.ndarray, roi: Roi, out_w: int, out_h: int, border: str = "replicate") -> np.ndarray:
     """Cut ``roi`` out of ``image`` into an ``out_w`` x ``out_h`` image. Outside the frame, ``border`` is
     ``replicate`` (edge pixels repeated, as MediaPipe feeds BlazePose's landmark model) or ``zero`` (black)."""

@@ -40,6 +40,13 @@ class Detection:
     box: np.ndarray
     roi: Roi
 
+    def shifted(self, dx: float, dy: float) -> Detection:
+        """The same detection in a frame where the detector's image started at (dx, dy)."""
+        if dx == 0 and dy == 0:
+            return self
+        roi = Roi(self.roi.cx + dx, self.roi.cy + dy, self.roi.width, self.roi.height, self.roi.rotation)
+        return Detection(self.score, self.box + np.array([dx, dy, dx, dy], dtype=np.float32), roi)
+
 
 @dataclass(frozen=True)
 class Landmarks:
