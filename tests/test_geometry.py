@@ -78,17 +78,28 @@ def test_low_pass():
     assert lp(np.array([1.0]))[0] == 1.0 and lp(np.array([0.0]))[0] == pytest.approx(0.9)
 
 
-def test_tracker_drops_low_scores_and_redetects():
-    t = RoiTracker(min_tracking_score=0.5, redetect_interval=3)
+def test_tracker_drops_low_scores_and_verifies_now_and_then():
+    t = RoiTracker(min_tracking_score=0.5, verify_interval=3)
     assert t.needs_detection
     t.start(Roi(0, 0, 10, 10))
-    assert not t.needs_detection
+    assert not t.needs_detection and not t.needs_verification
     assert t.update(0.9, Roi(1, 1, 10, 10)) and t.roi.cx == 1
     assert not t.update(0.2, Roi(1, 1, 10, 10)) and t.needs_detection
     t.start(Roi(0, 0, 10, 10))
     for _ in range(3):
         t.update(0.9, Roi(0, 0, 10, 10))
-    assert t.needs_detection  # forced re-detection after redetect_interval frames
+    assert t.needs_verification  # every verify_interval tracked frames
+    assert not t.verify(None) and not t.verify(Roi(1, 0, 11, 11, 0.2))  # no detection, or the same person
+    assert t.verify(Roi(0, 0, 10, 10, math.pi)) and t.roi.rotation == pytest.approx(math.pi)  # upside down
+
+
+def test_roi_agreement():
+    a = Roi(100, 100, 200, 200, 0.0)
+    assert a.agrees_with(Roi(150, 100, 250, 250, 0.5))
+    assert not a.agrees_with(Roi(260, 100, 200, 200, 0.0))  # moved by more than half a side
+    assert not a.agrees_with(Roi(100, 100, 500, 500, 0.0))  # another scale
+    assert not a.agrees_with(Roi(100, 100, 200, 200, 3.0))  # turned around
+    assert a.agrees_with(Roi(100, 100, 200, 200, 2 * math.pi - 0.1))  # angles wrap
 
 
 def test_grid_tiles_cover_the_frame_with_overlap():

@@ -76,7 +76,10 @@ class PoseEstimator:
     the frame show the detector a whole head and shoulders; 0 = the frame as is, for people too small once
     padded); ``detect_tiles``: when still nobody is found, the detector looks at an n x n grid of overlapping
     tiles, which finds people too small for it on the whole frame (a far-away person in a wide shot; 0 = off),
-    at most every ``tile_interval`` frames while tracking finds nobody; ``smooth`` with ``smoothing``
+    at most every ``tile_interval`` frames while tracking finds nobody, keeping finds that score at least
+    ``tile_min_score`` (a last resort is held to a higher bar); ``verify_interval``: every that many
+    tracked frames the detector checks the track and restarts it where it disagrees (None: never);
+    ``smooth`` with ``smoothing``
     (keyword options of `LandmarkSmoother`); ``model_options``: keyword options of the landmark model class
     (e.g. ``{"refine": False}`` turns off BlazePose's heatmap refinement).
     """
@@ -96,10 +99,11 @@ class PoseEstimator:
         detect_pads: tuple[float, ...] = (0.25, 0.0),
         detect_tiles: int = 2,
         tile_interval: int = 5,
+        tile_min_score: float = 0.6,
         smooth: bool = True,
         smoothing: dict | None = None,
         model_options: dict | None = None,
-        redetect_interval: int | None = None,
+        verify_interval: int | None = 30,
     ) -> None:
         if mode not in MODES:
             raise PoseItError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -114,10 +118,11 @@ class PoseEstimator:
         self.detect_pads = tuple(detect_pads) or (0.0,)
         self.detect_tiles = detect_tiles
         self.tile_interval = max(1, tile_interval)
+        self.tile_min_score = tile_min_score
         self._misses = 0  # consecutive tracking-mode frames on which detection found nobody
         if min_tracking_score is None:
             min_tracking_score = self.landmarks.min_score
-        self.tracker = RoiTracker(min_tracking_score, redetect_interval)
+        self.tracker = RoiTracker(min_tracking_score, verify_interval)
         self.smoother = LandmarkSmoother(**(smoothing or {})) if smooth and mode == "track" else None
         self.times = StageTimes()
         self.detected = False  # whether the detector ran on the last frame
@@ -145,6 +150,10 @@ class PoseEstimator:
                 self.reset()
                 return Poses.empty(self.skeleton)
             self.tracker.start(roi)
+        elif self.tracker.needs_verification and self.tracker.verify(self.detect_many([image], tiles=False)[0]):
+            self.detected = True
+            if self.smoother:
+                self.smoother.reset()
         lm = self._landmarks([image], [self.tracker.roi])[0]
         if lm is None:
             self.reset()
@@ -167,7 +176,7 @@ class PoseEstimator:
         todo = list(range(len(images)))
         with self.times("detect", count=len(images)):
             for pad in self.detect_pads:
-                self._detect_into(best, [(i, images[i], pad, 0, 0) for i in todo])
+                self._detect_into(best, [(i, images[i], pad, 0, 0) for i in todo], 0.0)
                 todo = [i for i in todo if best[i] is None]
                 if not todo:
                     break
@@ -177,17 +186,20 @@ class PoseEstimator:
                     h, w = images[i].shape[:2]
                     for x0, y0, x1, y1 in grid_tiles(w, h, self.detect_tiles):
                         jobs.append((i, images[i][y0:y1, x0:x1], 0.0, x0, y0))
-                self._detect_into(best, jobs)
+                self._detect_into(best, jobs, self.tile_min_score)
         return [None if d is None else d.roi for d in best]
 
-    def _detect_into(self, best: list[Detection | None], jobs: list[tuple[int, np.ndarray, float, int, int]]) -> None:
-        """Run (image index, image, padding, x offset, y offset) jobs; keep each image's best detection."""
+    def _detect_into(
+        self, best: list[Detection | None], jobs: list[tuple[int, np.ndarray, float, int, int]], min_score: float
+    ) -> None:
+        """Run (image index, image, padding, x offset, y offset) jobs; keep each image's best detection that
+        scores at least ``min_score`` (on top of the detector's own threshold)."""
         assert self.detector is not None
         inputs = [self.detector.preprocess(image, pad) for _, image, pad, _, _ in jobs]
         outputs = self.detector.backend.infer_many(tensor for tensor, _ in inputs)
         for (i, _, _, x0, y0), out, (_, letterbox) in zip(jobs, outputs, inputs, strict=True):
             found = self.detector.postprocess(out, letterbox)
-            if found and (best[i] is None or found[0].score > best[i].score):
+            if found and found[0].score >= min_score and (best[i] is None or found[0].score > best[i].score):
                 best[i] = found[0].shifted(x0, y0)
 
     def _landmarks(self, images: list[np.ndarray], rois: list[Roi]) -> list[Landmarks | None]:

@@ -51,6 +51,16 @@ class Roi:
         """The whole frame, padded to a square (the seed's whole-frame mode)."""
         return cls.from_box(0, 0, width, height, square=True)
 
+    def agrees_with(self, other: Roi, max_shift: float = 0.5, max_scale: float = 2.0,
+                    max_turn: float = math.pi / 3) -> bool:  # fmt: skip
+        """Whether two ROIs frame the same person the same way up: centres closer than ``max_shift`` x the
+        mean side, sides within a factor ``max_scale``, rotations within ``max_turn`` radians."""
+        side = (self.width + other.width) / 2
+        shift = math.hypot(self.cx - other.cx, self.cy - other.cy)
+        ratio = max(self.width, other.width) / max(min(self.width, other.width), 1e-6)
+        turn = abs(normalize_radians(self.rotation - other.rotation))
+        return shift <= max_shift * side and ratio <= max_scale and turn <= max_turn
+
     def corners(self) -> np.ndarray:
         """(4, 2) corners: top-left, top-right, bottom-right, bottom-left as seen in the crop."""
         c, s = math.cos(self.rotation), math.sin(self.rotation)

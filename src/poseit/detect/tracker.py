@@ -17,29 +17,48 @@ class RoiTracker:
 
     The alignment points that steer the ROI are always smoothed (One Euro, heavier than the output
     smoothing: ``alignment_min_cutoff``, ``alignment_beta``) so the crop stays steady while the person is
-    still. ``redetect_interval`` (frames) forces a fresh detection now and then, so a tracker that locked
-    onto a wrong region recovers (None: never).
+    still. Every ``verify_interval`` tracked frames the detector checks the track (`needs_verification`): a
+    track that locked onto the wrong region or turned upside down (after a cut, or from a poor first
+    detection) is restarted from the detection (None: never check).
     """
 
     def __init__(
         self,
         min_tracking_score: float = 0.5,
-        redetect_interval: int | None = None,
+        verify_interval: int | None = 30,
         alignment_min_cutoff: float = 0.01,
         alignment_beta: float = 10.0,
     ) -> None:
         self.min_tracking_score = min_tracking_score
-        self.redetect_interval = redetect_interval
+        self.verify_interval = verify_interval
         self.alignment_filter = OneEuroFilter(alignment_min_cutoff, alignment_beta, derivate_cutoff=1.0)
         self.roi: Roi | None = None
         self._age = 0
 
     @property
     def needs_detection(self) -> bool:
-        return self.roi is None or (self.redetect_interval is not None and self._age >= self.redetect_interval)
+        return self.roi is None
+
+    @property
+    def needs_verification(self) -> bool:
+        return (
+            self.roi is not None
+            and self.verify_interval is not None
+            and self._age > 0
+            and self._age % self.verify_interval == 0
+        )
 
     def start(self, roi: Roi) -> None:
         self.roi, self._age = roi, 0
+
+    def verify(self, detected: Roi | None) -> bool:
+        """Check the track against a fresh detection; returns True (and restarts from the detection) when
+        they disagree. No detection leaves the track alone: tracking holds people the detector misses."""
+        if detected is None or self.roi is None or detected.agrees_with(self.roi):
+            return False
+        self.reset()
+        self.start(detected)
+        return True
 
     def smooth_alignment(self, points: np.ndarray, time_s: float) -> np.ndarray:
         return self.alignment_filter(points, time_s, object_scale(points, alignment=True))
