@@ -98,7 +98,7 @@ class PoseEstimator:
         min_tracking_score: float | None = None,
         detect_pads: tuple[float, ...] = (0.25, 0.0),
         detect_tiles: int = 2,
-        tile_interval: int = 5,
+        tile_interval: int = 10,
         tile_min_score: float = 0.6,
         smooth: bool = True,
         smoothing: dict | None = None,

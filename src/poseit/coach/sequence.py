@@ -8,20 +8,15 @@ a person hold NaN coordinates and zero scores, so time stays aligned with the vi
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from poseit.errors import PoseItError, SourceError
-from poseit.io.sources import Frame
 from poseit.keypoints import Poses
 from poseit.skeletons import get_skeleton
-
-if TYPE_CHECKING:
-    from poseit.pipeline import PoseResult
 
 
 @dataclass(frozen=True)
@@ -137,13 +132,10 @@ class PoseSequence:
         path: str | Path,
         model: str = "blazepose-full",
         on_result: Callable | None = None,
-        region: tuple[int, int, int, int] | None = None,
         **estimator_options,
     ) -> PoseSequence:
         """Run the pose engine over a video (tracking mode) and collect the sequence. ``on_result`` is called
-        with each `PoseResult` (frame pixels, e.g. to write an annotated video in the same pass). ``region``
-        (x0, y0, x1, y1) makes the engine look only inside that part of each frame (see `find_person_region`);
-        keypoints are still returned in whole-frame pixels."""
+        with each `PoseResult` (frame pixels, e.g. to write an annotated video in the same pass)."""
         from poseit.io.sources import open_source
         from poseit.pipeline import PoseEstimator
 
@@ -154,10 +146,7 @@ class PoseSequence:
         width = height = 0
         with source:
             try:
-                cropper = _Cropper(source, region) if region is not None else None
-                for result in estimator.process(cropper if cropper is not None else source):
-                    if cropper is not None:
-                        result = cropper.restore(result)
+                for result in estimator.process(source):
                     height, width = result.frame.image.shape[:2]
                     xy, sc = person_arrays(result.poses, estimator.skeleton)
                     xys.append(xy)
@@ -206,99 +195,7 @@ def person_arrays(poses: Poses, skeleton: str) -> tuple[np.ndarray, np.ndarray]:
     return person.xy[0].astype(np.float32), person.scores[0].astype(np.float32)
 
 
-class _Cropper:
-    """Crops each frame of a stream to a region and remembers the whole frames until their results come back."""
-
-    def __init__(self, frames: Iterable[Frame], region: tuple[int, int, int, int]) -> None:
-        self.frames, self.region, self.whole = frames, region, {}
-
-    def __iter__(self) -> Iterator[Frame]:
-        x0, y0, x1, y1 = self.region
-        for f in self.frames:
-            self.whole[f.index] = f
-            yield Frame(np.ascontiguousarray(f.image[y0:y1, x0:x1]), f.index, f.time_s, f.path)
-
-    def restore(self, result: PoseResult) -> PoseResult:
-        """The result on the whole frame, keypoints in whole-frame pixels."""
-        from poseit.pipeline import PoseResult
-
-        frame = self.whole.pop(result.frame.index)
-        return PoseResult(frame, _shift(result.poses, self.region[0], self.region[1]), result.detected)
-
-
-def _shift(poses: Poses, dx: float, dy: float) -> Poses:
-    """The same poses moved by (dx, dy) pixels."""
-    if len(poses) == 0:
-        return poses
-    offset = np.array([dx, dy, dx, dy], dtype=np.float32)
-    return Poses(
-        poses.xy + offset[:2],
-        poses.scores,
-        poses.skeleton,
-        poses.presence,
-        poses.z,
-        poses.world,
-        poses.boxes + offset,
-        poses.confidence,
-    )
-
-
-def find_person_region(
-    path: str | Path, model: str = "blazepose-full", samples: int = 6, tile: float = 0.6, min_score: float = 0.8
-) -> tuple[int, int, int, int] | None:
-    """Where a person too small for the detector on the whole frame is: the detector runs on overlapping tiles
-    (``tile`` of the frame's width and height, 3 x 3) of a few sample frames, and the region returned covers
-    every confident find with a margin (None when there is none)."""
-    import cv2
-
-    from poseit.pipeline import PoseEstimator
-
-    cap = cv2.VideoCapture(str(path))
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or 1
-    estimator = PoseEstimator(model, mode="detect")
-    boxes = []
-    for i in np.linspace(0, total - 1, samples).astype(int):
-        cap.set(cv2.CAP_PROP_POS_FRAMES, int(i))
-        ok, image = cap.read()
-        if not ok:
-            continue
-        h, w = image.shape[:2]
-        th, tw = int(h * tile), int(w * tile)
-        for y0 in np.linspace(0, h - th, 3).astype(int):
-            for x0 in np.linspace(0, w - tw, 3).astype(int):
-                poses = estimator(np.ascontiguousarray(image[y0 : y0 + th, x0 : x0 + tw]))
-                for k in range(len(poses)):
-                    if poses.confidence[k] >= min_score and np.isfinite(poses.boxes[k]).all():
-                        boxes.append(poses.boxes[k] + [x0, y0, x0, y0])
-    cap.release()
-    if not boxes:
-        return None
-    b = np.array(boxes)
-    x0, y0 = np.median(b[:, 0]), np.median(b[:, 1])
-    x1, y1 = np.median(b[:, 2]), np.median(b[:, 3])
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    side = 2.0 * max(x1 - x0, y1 - y0)  # room for arms overhead, jumps and steps
-    return (
-        int(max(0, cx - side / 2)),
-        int(max(0, cy - side / 2)),
-        int(min(w, cx + side / 2)),
-        int(min(h, cy + side / 2)),
-    )
-
-
-def extract_poses(
-    path: str | Path, model: str = "blazepose-full", min_found: float = 0.25, **estimator_options
-) -> PoseSequence:
-    """`PoseSequence.from_video`, retried inside the region found by `find_person_region` when the person is
-    found on fewer than ``min_found`` of the frames (people small in a wide shot); the better run is kept."""
-    seq = PoseSequence.from_video(path, model, **estimator_options)
-    if len(seq) == 0 or seq.present.mean() >= min_found:
-        return seq
-    region = find_person_region(path, model)
-    if region is None:
-        return seq
-    retry = PoseSequence.from_video(path, model, None, region=region, **estimator_options)
-    if retry.present.mean() <= seq.present.mean():
-        return seq
-    print(f"note: person small in the frame; tracked inside region {region}", file=sys.stderr)
-    return retry
+def extract_poses(path: str | Path, model: str = "blazepose-full", **estimator_options) -> PoseSequence:
+    """One person's keypoints over a video (`PoseSequence.from_video` in tracking mode). People small in a wide
+    shot are found by the engine's tiled detection."""
+    return PoseSequence.from_video(path, model, **estimator_options)
