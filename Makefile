@@ -30,7 +30,9 @@ dev: $(VENV)/.dev
 models: $(VENV)/.runtime
 	$(BIN)/poseit models pull
 
-run: setup models
+# only what the run needs (the detector and MODEL when it is a registered name): no npm needed for the full model
+run: setup
+	$(BIN)/poseit models pull blazepose-detector $(filter blazepose-%,$(MODEL))
 	@echo "poseit run on $(SOURCE) (choose with make run SOURCE=video|image|folder|webcam index|URL)"
 	$(BIN)/poseit run $(SOURCE) --model $(MODEL) --out-video $(OUT)/poses.mp4 --out-json $(OUT)/poses.jsonl --out-csv $(OUT)/poses.csv
 
