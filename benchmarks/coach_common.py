@@ -4,6 +4,7 @@ cache (``--cache DIR`` keeps extracted keypoints between runs; without it every 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -29,3 +30,10 @@ def sequence_for(video: Path, model: str = "blazepose-full", cache: Path | None 
     seq = extract_poses(video, model)
     seq.save(path)
     return seq
+
+
+def write_results(path: Path, result: dict) -> None:
+    """Write a benchmark's JSON result (creating its folder) and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")

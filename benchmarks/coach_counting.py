@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 import time
 from pathlib import Path
 
-from coach_common import RESULTS, data_dir, sequence_for
+from coach_common import RESULTS, data_dir, sequence_for, write_results
 from poseit.coach.analysis import analyze
 
 
@@ -99,9 +98,8 @@ def main() -> int:
     for r in rows:
         for i in r["form_issues"]:
             print(f"  {r['file']:48s} rep {i['rep']:2d} frame {i['frame']:4d} [{i['severity']}] {i['message']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"summary": summary, "clips": rows}, indent=1) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.out}")
+    print()
+    write_results(args.out, {"summary": summary, "clips": rows})
     return 0
 
 

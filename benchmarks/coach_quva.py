@@ -10,14 +10,13 @@ number of annotated repetition ends). Also prints what ``auto`` picks and counts
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from coach_common import RESULTS, data_dir, sequence_for
+from coach_common import RESULTS, data_dir, sequence_for, write_results
 from poseit.coach.analysis import analyze
 
 
@@ -70,9 +69,7 @@ def main() -> int:
     }
     print(f"\nany:  MAE {summary['any']['mae']:.3f}  OBO {summary['any']['obo']:.3f}   ({len(rows)} videos)")
     print(f"auto: MAE {summary['auto']['mae']:.3f}  OBO {summary['auto']['obo']:.3f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"summary": summary, "videos": rows}, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    write_results(args.out, {"summary": summary, "videos": rows})
     return 0
 
 

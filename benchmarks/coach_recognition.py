@@ -9,14 +9,13 @@ Retrain the weights (train split only) with ``python -m poseit.coach.train_recog
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from coach_common import RESULTS, data_dir
+from coach_common import RESULTS, data_dir, write_results
 from poseit.coach.penn import load_all
 from poseit.coach.recognize import Recognizer, clip_features
 from poseit.coach.train_recognizer import evaluate, print_report
@@ -41,9 +40,7 @@ def main() -> int:
     result["weights"] = str(args.weights or "packaged poseit/coach/models/recognizer.json")
     result["seconds"] = round(time.time() - t0, 1)
     print_report(result)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    write_results(args.out, result)
     return 0
 
 

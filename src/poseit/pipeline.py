@@ -141,7 +141,7 @@ class PoseEstimator:
         t = self._frame_index / 30.0 if time_s is None else time_s
         self._frame_index += 1
         if self.mode != "track":
-            return self._independent([image], [t])[0]
+            return self._independent([image])[0]
         self.detected = self.tracker.needs_detection
         if self.detected:
             roi = self.detect_many([image], tiles=self._misses % self.tile_interval == 0)[0]
@@ -211,7 +211,7 @@ class PoseEstimator:
             results = [self.landmarks.postprocess(out, meta) for out, (_, meta) in zip(outputs, inputs, strict=True)]
         return [lm if lm.score >= self.tracker.min_tracking_score else None for lm in results]
 
-    def _independent(self, images: list[np.ndarray], times: list[float]) -> list[Poses]:
+    def _independent(self, images: list[np.ndarray]) -> list[Poses]:
         """Detect and whole-frame modes: every frame on its own, stages batched through the async queue."""
         if self.mode == "whole-frame":
             rois: list[Roi | None] = [Roi.whole_frame(im.shape[1], im.shape[0]) for im in images]
@@ -246,7 +246,7 @@ class PoseEstimator:
                 yield PoseResult(frame, self(frame.image, frame.time_s), self.detected)
             return
         for chunk in _batched(stream, batch):
-            poses = self._independent([f.image for f in chunk], [f.time_s for f in chunk])
+            poses = self._independent([f.image for f in chunk])
             for frame, p in zip(chunk, poses, strict=True):
                 yield PoseResult(frame, p, self.detected)
 
