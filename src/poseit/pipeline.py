@@ -24,7 +24,7 @@ from poseit.detect.tracker import LandmarkSmoother, RoiTracker
 from poseit.errors import PoseItError
 from poseit.io.sources import Frame, Source, open_source, prefetch
 from poseit.keypoints import Poses
-from poseit.models import Detection, Landmarks, create_detector, create_landmark_model
+from poseit.models import Detection, Landmarks, load_models
 from poseit.runtime import RuntimeConfig
 
 MODES = ("track", "detect", "whole-frame")
@@ -81,7 +81,8 @@ class PoseEstimator:
     tracked frames the detector checks the track and restarts it where it disagrees (None: never);
     ``smooth`` with ``smoothing``
     (keyword options of `LandmarkSmoother`); ``model_options``: keyword options of the landmark model class
-    (e.g. ``{"refine": False}`` turns off BlazePose's heatmap refinement).
+    (e.g. ``{"refine": False}`` turns off BlazePose's heatmap refinement); ``shared``: reuse the models this
+    process already compiled with the same settings (a server's clients; each estimator keeps its own tracker).
     """
 
     def __init__(
@@ -104,17 +105,16 @@ class PoseEstimator:
         smoothing: dict | None = None,
         model_options: dict | None = None,
         verify_interval: int | None = 30,
+        shared: bool = False,
     ) -> None:
         if mode not in MODES:
             raise PoseItError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         config = RuntimeConfig(device=device, precision=precision, hint=hint, num_threads=num_threads)
         self.mode = mode
         self.model_name = str(model)
-        self.landmarks = create_landmark_model(model, config, backend, **(model_options or {}))
+        detector_score = None if mode == "whole-frame" else min_detection_score
+        self.landmarks, self.detector = load_models(model, config, backend, model_options, detector_score, shared)
         self.skeleton = self.landmarks.skeleton
-        self.detector = None
-        if mode != "whole-frame":
-            self.detector = create_detector(config, "openvino", min_score=min_detection_score)
         self.detect_pads = tuple(detect_pads) or (0.0,)
         self.detect_tiles = detect_tiles
         self.tile_interval = max(1, tile_interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,6 +57,35 @@ def create_detector(config: RuntimeConfig | None = None, backend: str = "openvin
     return BlazePoseDetector(create_backend(model_path("blazepose-detector"), config, backend), **options)
 
 
+_SHARED: dict[tuple, tuple[LandmarkModel, BlazePoseDetector | None]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def load_models(
+    model: str | Path,
+    config: RuntimeConfig,
+    backend: str = "openvino",
+    model_options: dict | None = None,
+    min_detection_score: float | None = 0.5,
+    shared: bool = False,
+) -> tuple[LandmarkModel, BlazePoseDetector | None]:
+    """The landmark model and the detector (None when ``min_detection_score`` is None: no detector).
+
+    With ``shared``, each distinct combination is compiled once per process and the same objects are returned
+    to every caller (a server's clients, each with its own tracker): the model objects hold no per-stream state
+    and the OpenVINO backend keeps its infer requests per thread, so worker threads may use them at once."""
+    options = model_options or {}
+    if not shared:
+        landmarks = create_landmark_model(model, config, backend, **options)
+        detector = None if min_detection_score is None else create_detector(config, min_score=min_detection_score)
+        return landmarks, detector
+    key = (str(model), config, backend, repr(sorted(options.items())), min_detection_score)
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = load_models(model, config, backend, options, min_detection_score, shared=False)
+        return _SHARED[key]
+
+
 __all__ = [
     "LANDMARK_FAMILIES",
     "MODELS",
@@ -70,6 +100,7 @@ __all__ = [
     "create_detector",
     "create_landmark_model",
     "get_spec",
+    "load_models",
     "model_path",
     "pull",
 ]

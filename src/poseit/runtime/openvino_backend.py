@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -64,7 +65,16 @@ class OpenVINOBackend(Backend):
         self.input_names = [p.get_any_name() for p in self.compiled.inputs]
         self.input_shapes = [tuple(p.get_partial_shape().get_min_shape()) for p in self.compiled.inputs]
         self.output_names = [p.get_any_name() for p in self.compiled.outputs]
-        self._request = self.compiled.create_infer_request()
+        # One set of infer requests per calling thread: a compiled model may be shared by worker threads.
+        self._local = threading.local()
+
+    def _requests(self) -> list:
+        """This thread's infer requests (created on first use): the first serves `infer`, all `infer_many`."""
+        requests = getattr(self._local, "requests", None)
+        if requests is None:
+            n = max(1, self.config.num_requests)
+            requests = self._local.requests = [self.compiled.create_infer_request() for _ in range(n)]
+        return requests
 
     @property
     def inference_precision(self) -> str:
@@ -80,24 +90,28 @@ class OpenVINOBackend(Backend):
         return {name: request.get_output_tensor(i).data.copy() for i, name in enumerate(self.output_names)}
 
     def infer(self, inputs: np.ndarray | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        self._request.infer(self._feed(inputs))
-        return self._outputs(self._request)
+        request = self._requests()[0]
+        request.infer(self._feed(inputs))
+        return self._outputs(request)
 
     def infer_many(self, inputs: Iterable[np.ndarray | dict[str, np.ndarray]]) -> Iterator[dict[str, np.ndarray]]:
         """Keep up to ``config.num_requests`` requests in flight; yield results in input order."""
-        requests = [self.compiled.create_infer_request() for _ in range(max(1, self.config.num_requests))]
-        free = deque(requests)
+        free = deque(self._requests())
         busy: deque = deque()
-        for x in inputs:
-            if not free:
+        try:
+            for x in inputs:
+                if not free:
+                    req = busy.popleft()
+                    req.wait()
+                    yield self._outputs(req)
+                    free.append(req)
+                req = free.popleft()
+                req.start_async(self._feed(x))
+                busy.append(req)
+            while busy:
                 req = busy.popleft()
                 req.wait()
                 yield self._outputs(req)
-                free.append(req)
-            req = free.popleft()
-            req.start_async(self._feed(x))
-            busy.append(req)
-        while busy:
-            req = busy.popleft()
-            req.wait()
-            yield self._outputs(req)
+        finally:  # a consumer that stops early leaves no request running (they are reused)
+            for req in busy:
+                req.wait()
