@@ -20,10 +20,11 @@ def data_dir() -> Path:
 
 
 def sequence_for(video: Path, model: str = "blazepose-full", cache: Path | None = None) -> PoseSequence:
-    """Keypoints of ``video`` from the engine (tracking mode), read from / written to ``cache`` when given."""
+    """Keypoints of ``video`` from the engine (tracking mode), read from / written to ``cache`` when given.
+    Cache key v4: sequences carry BlazePose world landmarks and per-frame image features."""
     if cache is None:
         return extract_poses(video, model)
-    key = hashlib.sha1(f"{video.resolve()}|{video.stat().st_size}|{model}|v2".encode()).hexdigest()[:12]
+    key = hashlib.sha1(f"{video.resolve()}|{video.stat().st_size}|{model}|v4".encode()).hexdigest()[:12]
     path = cache / f"{video.stem}-{key}.npz"
     if path.is_file():
         return PoseSequence.load(path)
