@@ -1,0 +1,79 @@
+"""``poseit serve``: the live coaching web app (camera in the browser -> server -> overlay; history in SQLite)."""
+
+from __future__ import annotations
+
+import argparse
+
+from poseit.commands.common import add_runtime_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="the live coaching web app (browser camera, reps and feedback, history)",
+        description="Binds 127.0.0.1 by default; any other address needs a token (--token or POSEIT_TOKEN).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--db", help="SQLite history file (default: the user data folder's poseit/history.db)")
+    p.add_argument("--token", help="access token (default: $POSEIT_TOKEN); required off loopback")
+    p.add_argument("--workers", type=int, default=2, help="inference threads shared by all clients (default 2)")
+    p.add_argument("--max-clients", type=int, default=16, help="concurrent live sessions (default 16)")
+    p.add_argument("--max-fps", type=float, default=30.0, help="frames per second per client (0: no limit)")
+    p.add_argument("--allow-origin", action="append", default=[], help="another origin allowed to open the socket")
+    p.add_argument("--demo", help="video the page offers as demo clip (default: ../shared's push-up clip)")
+    p.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    add_runtime_args(p)
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from poseit.errors import PoseItError
+
+    try:
+        import uvicorn
+
+        from poseit.serve.app import create_app
+    except ImportError:
+        raise PoseItError("the web app needs its extra: pip install 'poseit[serve]'") from None
+    from poseit.serve.session import EngineOptions
+    from poseit.serve.settings import Settings, default_db, default_demo
+
+    if args.backend != "openvino":
+        raise PoseItError("poseit serve runs the OpenVINO backend only")
+    if args.demo and not Path(args.demo).is_file():
+        raise PoseItError(f"no such demo clip: {args.demo}")
+    if not 0 < args.port < 65536:
+        raise PoseItError(f"--port must be 1 to 65535, not {args.port}")
+    settings = Settings(
+        host=args.host,
+        port=args.port,
+        db=Path(args.db) if args.db else default_db(),
+        token=args.token or os.environ.get("POSEIT_TOKEN") or None,
+        engine=EngineOptions(args.model, args.device, args.precision, args.hint, args.threads),
+        demo_clip=Path(args.demo) if args.demo else default_demo(),
+        allowed_origins=tuple(args.allow_origin),
+        workers=max(1, args.workers),
+        max_clients=max(1, args.max_clients),
+        max_fps=max(0.0, args.max_fps),
+    )
+    settings.check()  # before anything is loaded: a refused configuration ends in one line
+    settings.engine.estimator()  # compile the shared models now: a missing model ends in one line
+    app = create_app(settings)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    query = "/?token=..." if settings.token else "/"
+    print(f"poseit serve: open http://{host}:{args.port}{query}  (history in {settings.db}; Ctrl+C stops)", flush=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        ws_max_size=4 * settings.max_message_bytes,  # larger frames are refused in the app, with a message
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+        timeout_graceful_shutdown=3,
+    )
+    return 0

@@ -1,0 +1,41 @@
+"""The app factory: `create_app(settings)` composes the routers, the security middleware and the shared hub."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from poseit.serve.hub import Hub
+from poseit.serve.routes import analyze, pages, sessions, ws
+from poseit.serve.routes.pages import STATIC
+from poseit.serve.security import SecurityMiddleware
+from poseit.serve.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The web app. Refuses unsafe settings (`Settings.check`); models compile when it starts."""
+    settings = settings or Settings()
+    settings.check()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hub = Hub(settings)
+        await asyncio.get_running_loop().run_in_executor(hub.pool, hub.warm_up)
+        app.state.hub = hub
+        try:
+            yield
+        finally:
+            hub.close()
+
+    app = FastAPI(title="Pose-It!", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app.include_router(pages.router)
+    app.include_router(sessions.router)
+    app.include_router(analyze.router)
+    app.include_router(ws.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.add_middleware(SecurityMiddleware, settings=settings)
+    return app

@@ -1,0 +1,178 @@
+"""``/ws``: the live session over a WebSocket. Only transport lives here; coaching is `CoachSession`'s.
+
+Protocol. The server opens with ``{"type": "hello", ...}`` (exercises, limits, skeleton). The client sends
+``{"type": "start", "exercise": ...}``, then frames as binary messages: a 12-byte header (uint32 sequence
+number, float64 capture time in milliseconds, both little-endian) followed by a JPEG. Each frame is answered
+with ``{"type": "result", "seq", ...}``; the client sends its next frame when the answer arrives, so at most one
+frame per client is in flight (the server reads the next message only after answering). ``{"type": "stop"}``
+ends the session with ``{"type": "summary", ...}``. Bad, oversized, too-fast or out-of-order messages are
+answered with ``{"type": "error", "code", "message"}`` and the connection stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import struct
+import time
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from pydantic import ValidationError
+from starlette.websockets import WebSocketDisconnect
+
+from poseit.errors import PoseItError
+from poseit.serve.hub import Hub
+from poseit.serve.schemas import ClientMessage, StartMessage
+from poseit.serve.session import CoachSession, exercise_ids, exercise_names
+
+router = APIRouter()
+HEADER = struct.Struct("<Id")
+MAX_TEXT = 4096
+
+
+class Closing(Exception):
+    """The connection is over (client gone, stalled or idle)."""
+
+
+class Connection:
+    """One client's WebSocket: reads messages in order and answers each."""
+
+    def __init__(self, ws: WebSocket, hub: Hub) -> None:
+        self.ws, self.hub, self.s = ws, hub, hub.settings
+        self.session: CoachSession | None = None
+        self.last_seq = -1
+        self.last_t_ms = float("-inf")
+        self.last_frame_at = 0.0
+        self.inflight: asyncio.Future | None = None
+
+    async def send(self, message: dict[str, Any]) -> None:
+        try:
+            await asyncio.wait_for(self.ws.send_text(json.dumps(message)), self.s.send_timeout_s)
+        except (TimeoutError, asyncio.TimeoutError):
+            raise Closing("client stopped reading") from None
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            raise Closing("client gone") from None
+
+    async def error(self, code: str, message: str, **extra: Any) -> None:
+        await self.send({"type": "error", "code": code, "message": message, **extra})
+
+    async def run(self) -> None:
+        await self.send(self.hello())
+        while True:
+            try:
+                message = await asyncio.wait_for(self.ws.receive(), self.s.idle_timeout_s)
+            except (TimeoutError, asyncio.TimeoutError):
+                await self.error("idle", f"nothing received for {self.s.idle_timeout_s:g} s; closing")
+                await self.ws.close(1000, "idle")
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("bytes") is not None:
+                await self.on_frame(message["bytes"])
+            elif message.get("text") is not None:
+                await self.on_text(message["text"])
+
+    def hello(self) -> dict[str, Any]:
+        s = self.s
+        return {
+            "type": "hello",
+            "exercises": [{"id": k, "name": exercise_names()[k]} for k in exercise_ids()],
+            "model": s.engine.model,
+            "limits": {
+                "max_message_bytes": s.max_message_bytes,
+                "max_side": s.max_side,
+                "max_fps": s.max_fps,
+                "idle_timeout_s": s.idle_timeout_s,
+            },
+            "skeleton": self.hub.skeleton,
+        }
+
+    async def on_text(self, text: str) -> None:
+        if len(text) > MAX_TEXT:
+            await self.error("too_large", f"control messages are at most {MAX_TEXT} bytes")
+            return
+        try:
+            message = ClientMessage.validate_json(text)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first.get("loc", ())) or "message"
+            await self.error("bad_message", f"{where}: {first.get('msg', 'invalid')}")
+            return
+        if isinstance(message, StartMessage):
+            await self.start(message)
+        elif message.type == "stop":
+            await self.stop()
+        else:
+            await self.send({"type": "pong"})
+
+    async def start(self, message: StartMessage) -> None:
+        if message.exercise not in exercise_ids():
+            await self.error("bad_message", f"unknown exercise; choose one of {', '.join(exercise_ids())}")
+            return
+        await self.stop(quiet=True)
+        self.session = await self.hub.run(self.hub.new_session, message.exercise, message.source)
+        self.last_seq, self.last_t_ms = -1, float("-inf")
+        await self.send({"type": "started", "session": self.session.id, "exercise": message.exercise})
+
+    async def stop(self, quiet: bool = False) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            summary = await self.hub.run(session.close)
+            if not quiet:
+                await self.send(summary)
+        elif not quiet:
+            await self.error("not_started", "no session to stop")
+
+    async def on_frame(self, data: bytes) -> None:
+        s = self.s
+        if len(data) > s.max_message_bytes:
+            await self.error("too_large", f"frames are at most {s.max_message_bytes} bytes")
+            return
+        if len(data) <= HEADER.size:
+            await self.error("bad_frame", "a frame is a 12-byte header and a JPEG")
+            return
+        seq, t_ms = HEADER.unpack_from(data)
+        if self.session is None:
+            await self.error("not_started", "send a start message first", seq=seq)
+            return
+        if seq <= self.last_seq or not t_ms > self.last_t_ms:
+            await self.error("out_of_order", f"frame {seq} comes after frame {self.last_seq}", seq=seq)
+            return
+        now = time.monotonic()
+        if s.max_fps and now - self.last_frame_at < 0.9 / s.max_fps:
+            await self.error("too_fast", f"at most {s.max_fps:g} frames per second", seq=seq)
+            return
+        self.last_seq, self.last_t_ms, self.last_frame_at = seq, t_ms, now
+        self.inflight = self.hub.submit(self.session.feed_jpeg, data[HEADER.size :], t_ms / 1000.0)
+        try:
+            result = await self.inflight
+        except PoseItError as exc:
+            await self.error("bad_frame", str(exc), seq=seq)
+            return
+        result["seq"] = seq
+        await self.send(result)
+
+
+@router.websocket("/ws")
+async def live(ws: WebSocket) -> None:
+    hub: Hub = ws.app.state.hub
+    if not hub.join():
+        await ws.accept()
+        await ws.close(1013, "server full; try again later")
+        return
+    conn = Connection(ws, hub)
+    try:
+        await ws.accept()
+        await conn.run()
+    except (Closing, WebSocketDisconnect):
+        pass
+    finally:
+        hub.leave()
+        if conn.inflight is not None and not conn.inflight.done():  # a cancelled wait: let the frame finish
+            await asyncio.wait([conn.inflight])
+        if conn.session is not None:
+            await hub.run(conn.session.close)
+        with contextlib.suppress(Exception):  # already closed, or the client is gone
+            await asyncio.wait_for(ws.close(), 1.0)

@@ -1,0 +1,68 @@
+"""Pydantic models at the edge: what clients may send over the WebSocket, and what the JSON API returns."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StartMessage(_Strict):
+    type: Literal["start"]
+    exercise: str = Field(max_length=40)
+    source: Literal["camera", "file", "demo"] = "camera"
+
+
+class StopMessage(_Strict):
+    type: Literal["stop"]
+
+
+class PingMessage(_Strict):
+    type: Literal["ping"]
+
+
+ClientMessage = TypeAdapter(Annotated[StartMessage | StopMessage | PingMessage, Field(discriminator="type")])
+
+
+class Rep(BaseModel):
+    session_id: int
+    number: int
+    complete: bool
+    start_s: float | None
+    turn_s: float | None
+    end_s: float | None
+    duration_s: float | None
+    issues: int
+
+
+class Issue(BaseModel):
+    rep: int
+    time_s: float
+    rule: str
+    message: str
+    severity: str
+
+
+class Session(BaseModel):
+    id: int
+    started_at: float
+    ended_at: float | None
+    status: str
+    exercise: str
+    counted_as: str | None
+    model: str
+    device: str
+    source: str
+    frames: int
+    reps: int
+    partial_reps: int
+    hold_s: float | None
+
+
+class SessionDetail(Session):
+    rep_events: list[Rep]
+    form_issues: list[Issue]
