@@ -1,0 +1,76 @@
+"""Helpers for the web app's tests: a real `poseit serve` in a subprocess, and frames from a real clip."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def read_frames(path: Path, width: int = 640, limit: int | None = None) -> list[np.ndarray]:
+    """A clip's frames resized to ``width`` pixels wide."""
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while limit is None or len(frames) < limit:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        h = round(frame.shape[0] * width / frame.shape[1])
+        frames.append(cv2.resize(frame, (width, h), interpolation=cv2.INTER_AREA))
+    cap.release()
+    return frames
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`poseit serve` in its own process (killed at the end, or on purpose)."""
+
+    def __init__(self, db: Path, *args: str, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.db = db
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        cmd = [sys.executable, "-m", "poseit.cli", "serve", "--port", str(self.port), "--db", str(db), *args]
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"poseit serve exited: {self.proc.stdout.read()}")
+            try:
+                if httpx.get(self.url + "/api/exercises", timeout=2).status_code in (200, 401):
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError("poseit serve did not come up")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
