@@ -52,11 +52,14 @@ def correct_joints(pred: np.ndarray, gt: np.ndarray, ref: np.ndarray, threshold:
     return ok & np.isfinite(dist)
 
 
-def pck_table(pred: np.ndarray, gt: np.ndarray, counted: np.ndarray, skeleton: str) -> dict:
+def pck_table(
+    pred: np.ndarray, gt: np.ndarray, counted: np.ndarray, skeleton: str, protocol: Protocol | None = None
+) -> dict:
     """Score (N, K, 2) predictions (NaN where missing) against the ground truth on ``skeleton``, counting the
-    (N, K) ``counted`` joints. Returns ``{"metric", "mean", "per_joint", "per_group", "count"}`` in percent."""
+    (N, K) ``counted`` joints, by ``protocol`` (default: the skeleton's own, `PROTOCOLS`). Returns
+    ``{"metric", "mean", "per_joint", "per_group", "count"}`` in percent."""
     skel = get_skeleton(skeleton)
-    proto = PROTOCOLS[skeleton]
+    proto = protocol or PROTOCOLS[skeleton]
     a, b = (skel.index[j] for j in proto.ref)
     ref = np.linalg.norm(gt[:, a] - gt[:, b], axis=-1)
     counted = np.asarray(counted, bool) & np.isfinite(ref)[:, None] & (ref > 0)[:, None]
