@@ -1,15 +1,19 @@
 """Class-agnostic repetition counting (``--exercise any``) on the QUVA clips in ../shared/data/quva, end to
-end: BlazePose full (tracking; a region search for people too small for the detector) -> periodicity counter.
+end: BlazePose full (tracking) -> periodicity of the pose, fused with the periodicity of the pixels (image
+features from the same pass).
 
-    python benchmarks/coach_quva.py [--cache .cache/coach] [--out benchmarks/results/coach_quva.json]
+    python benchmarks/coach_quva.py [--cache DIR] [--out benchmarks/results/coach_quva.json]
 
 Metrics: MAE = mean |count - true| / true, OBO = share of clips within +-1 of the true count (true count =
-number of annotated repetition ends). Also prints what ``auto`` picks and counts.
+number of annotated repetition ends), on the dev and test split separately. The split is fixed by a hash of
+the video name (`SPLIT`); every parameter of the pixel counter and the fusion was chosen on the dev videos
+only. Also prints the pose and pixel counts with their confidences, and what ``auto`` picks and counts.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -18,6 +22,30 @@ import numpy as np
 
 from coach_common import RESULTS, data_dir, sequence_for, write_results
 from poseit.coach.analysis import analyze
+
+
+def split(name: str) -> str:
+    """``dev`` or ``test``: the 9 QUVA videos sorted by sha1("quva-split|" + stem), the first 5 are dev."""
+    return "dev" if name in DEV else "test"
+
+
+def _key(stem: str) -> str:
+    return hashlib.sha1(f"quva-split|{stem}".encode()).hexdigest()
+
+
+QUVA = (
+    "013_weights_floor",
+    "020_fitness",
+    "022_fitness",
+    "028_bar_lift",
+    "030_bar_lift",
+    "033_hometrainer",
+    "038_monkey_bars",
+    "060_jumping_rope",
+    "093_core_strength",
+)
+DEV = frozenset(sorted(QUVA, key=_key)[:5])  # 038_monkey_bars, 020_fitness, 060_jumping_rope, 013_weights_floor,
+# 022_fitness; test: 033_hometrainer, 030_bar_lift, 093_core_strength, 028_bar_lift
 
 
 def main() -> int:
@@ -32,17 +60,23 @@ def main() -> int:
         print(f"coach_quva: no QUVA videos under {root} (set POSEIT_DATA)", file=sys.stderr)
         return 1
     rows, t0 = [], time.time()
-    head = ("video", "true", "any", "cycles", "period s", "found", "auto")
-    print(f"{head[0]:22s} " + " ".join(f"{h:>8s}" for h in head[1:]) + " auto exercise")
+    head = ("video", "split", "true", "any", "pose", "conf", "pixels", "conf", "period s", "found", "auto")
+    print(f"{head[0]:22s} " + " ".join(f"{h:>6s}" for h in head[1:]) + " source auto exercise")
     for video in videos:
         true = len(np.load(root / "annotations" / f"{video.stem}.npy"))
         seq = sequence_for(video, args.model, args.cache)
         anything, auto = analyze(seq, "any"), analyze(seq, "auto")
-        th = anything.thresholds
+        th, per = anything.thresholds, anything.periodicity or {}
         row = {
             "video": video.name,
+            "split": split(video.stem),
             "true": true,
             "count": len(anything.reps),
+            "source": per.get("source"),
+            "pose_count": per.get("pose_count"),
+            "pose_confidence": per.get("pose_confidence"),
+            "pixel_count": per.get("pixel_count"),
+            "pixel_confidence": per.get("pixel_confidence"),
             "cycles": th.get("cycles"),
             "period_s": th.get("period_s"),
             "person_found": float(seq.present.mean()),
@@ -51,24 +85,47 @@ def main() -> int:
         }
         rows.append(row)
         print(
-            f"{video.stem:22s} {true:8d} {row['count']:8d} {row['cycles']:8.2f} {row['period_s'] or 0:8.2f} "
-            f"{row['person_found']:8.2f} {row['auto_count']:8d} {auto.exercise}"
+            f"{video.stem:22s} {row['split']:>6s} {true:6d} {row['count']:6d} {row['pose_count']:6d} "
+            f"{row['pose_confidence']:6.2f} {row['pixel_count']:6d} {row['pixel_confidence']:6.2f} "
+            f"{row['period_s'] or 0:6.2f} {row['person_found']:6.2f} {row['auto_count']:6d} {row['source']:6s} "
+            f"{auto.exercise}"
         )
-    true = np.array([r["true"] for r in rows], float)
 
-    def metrics(key: str) -> dict:
-        got = np.array([r[key] for r in rows], float)
-        return {"mae": float(np.mean(np.abs(got - true) / true)), "obo": float(np.mean(np.abs(got - true) <= 1))}
+    def metrics(key: str, part: str | None = None) -> dict:
+        chosen = [r for r in rows if part is None or r["split"] == part]
+        true = np.array([r["true"] for r in chosen], float)
+        got = np.array([r[key] for r in chosen], float)
+        return {
+            "videos": len(chosen),
+            "mae": float(np.mean(np.abs(got - true) / true)),
+            "obo": float(np.mean(np.abs(got - true) <= 1)),
+        }
 
     summary = {
         "videos": len(rows),
+        "dev": sorted(DEV),
+        **{
+            f"{key}_{part}": metrics(col, part)
+            for key, col in (
+                ("any", "count"),
+                ("auto", "auto_count"),
+                ("pose", "pose_count"),
+                ("pixels", "pixel_count"),
+            )
+            for part in ("dev", "test")
+        },
         "any": metrics("count"),
         "auto": metrics("auto_count"),
         "model": args.model,
         "seconds": round(time.time() - t0, 1),
     }
-    print(f"\nany:  MAE {summary['any']['mae']:.3f}  OBO {summary['any']['obo']:.3f}   ({len(rows)} videos)")
-    print(f"auto: MAE {summary['auto']['mae']:.3f}  OBO {summary['auto']['obo']:.3f}")
+    print()
+    for key in ("any", "auto", "pose", "pixels"):
+        d, t = summary[f"{key}_dev"], summary[f"{key}_test"]
+        print(
+            f"{key:6s}  dev ({d['videos']}): MAE {d['mae']:.3f} OBO {d['obo']:.2f}   "
+            f"test ({t['videos']}): MAE {t['mae']:.3f} OBO {t['obo']:.2f}"
+        )
     write_results(args.out, {"summary": summary, "videos": rows})
     return 0
 

@@ -13,14 +13,10 @@ from typing import Any
 import numpy as np
 
 from poseit.coach.counter import RepCounter, RepEvent
+from poseit.coach.frames import FrameFeatures, cut_mask
 from poseit.coach.kinematics import SIDED_SIGNALS, Body, _quiet
 from poseit.coach.library import Exercise, Rule, SignalSpec
 from poseit.coach.sequence import PoseSequence
-
-# A cut: the body's joints jump by more than this many torso lengths (median over joints) in one frame and by
-# more than CUT_RATIO times their usual frame-to-frame motion over the last second.
-CUT_JUMP = 0.08
-CUT_RATIO = 8.0
 
 # Feedback for reps that reached their turn but were not finished, by the counter's reason.
 UNFINISHED = {
@@ -98,10 +94,11 @@ class Analysis:
     holds: list[tuple[float, float]]  # (start_s, end_s) of each hold
     views: np.ndarray
     active: np.ndarray  # (T,) frames where the posture held and the signal was known
-    cuts: np.ndarray  # (T,) frames where a new shot (cut) was detected
+    cuts: np.ndarray  # (T,) frames of shot boundaries (hard cuts, dissolves) found in the image
     thresholds: dict[str, float] = field(default_factory=dict)
     recognition: dict[str, Any] | None = None
     depth: np.ndarray | None = None  # reps: the counter's input (0 rest, 1 turn) frame by frame
+    periodicity: dict[str, Any] | None = None  # pose and pixel periodicity counts (`periodic.FusedCount.info`)
 
     @property
     def is_hold_result(self) -> bool:
@@ -130,6 +127,7 @@ class Analysis:
                 "form_issues": [asdict(i) for i in self.issues],
                 "cuts": [int(i) for i in np.flatnonzero(self.cuts)],
                 "recognition": self.recognition,
+                "periodicity": self.periodicity,
             }
         )
 
@@ -140,25 +138,11 @@ def _rep_record(r: Rep) -> dict[str, Any]:
     return d
 
 
-def detect_cuts(body: Body) -> np.ndarray:
-    """(T,) True where the whole body jumps (a cut between shots, or the tracker jumping to someone else)."""
-    names = [n for n in body.joints if n != "head"]
-    pts = np.stack([body.j(n) for n in names], axis=1)
-    cuts = np.zeros(len(body), dtype=bool)
-    if len(body) < 2:
-        return cuts
-    with np.errstate(invalid="ignore"), _quiet():
-        step = np.nanmedian(np.linalg.norm(np.diff(pts, axis=0), axis=-1), axis=1) / body.torso[1:]
-    window = max(3, round(body.fps))
-    for t in range(1, len(body)):
-        s = step[t - 1]
-        if not np.isfinite(s) or s < CUT_JUMP:
-            continue
-        recent = step[max(0, t - 1 - window) : t - 1]
-        recent = recent[np.isfinite(recent)]
-        usual = float(np.median(recent)) if len(recent) else 0.0
-        cuts[t] = s > CUT_RATIO * usual
-    return cuts
+def detect_cuts(frames: FrameFeatures | None, fps: float, length: int) -> np.ndarray:
+    """(T,) True on the frames of shot boundaries found in the image (`poseit.coach.frames`). Without image
+    features (keypoints alone) nothing is a cut: joints that jump while the picture does not are a fast movement
+    or a tracking glitch, which the counter rides over like any noisy frame, not a reason to drop a rep."""
+    return cut_mask(frames, fps, length)
 
 
 def posture_mask(body: Body, exercise: Exercise, unknown_ok: bool = True) -> np.ndarray:
@@ -311,7 +295,7 @@ def analyze_body(body: Body, exercise: Exercise, cuts: np.ndarray | None = None)
     """Count and check ``exercise`` over ``body`` (see `analyze_sequence`)."""
     times = body.times
     views = body.views()
-    cuts = detect_cuts(body) if cuts is None else cuts
+    cuts = np.zeros(len(body), dtype=bool) if cuts is None else cuts
     if exercise.is_hold:
         return _analyze_hold(body, exercise, signal_of(body, exercise.signal), views, cuts)
     assert exercise.phases is not None
@@ -424,7 +408,7 @@ def _analyze_hold(body: Body, exercise: Exercise, signal: np.ndarray, views: np.
 
 def analyze_sequence(seq: PoseSequence, exercise: Exercise, min_score: float = 0.3) -> Analysis:
     """Count reps (or time the hold) of ``exercise`` in ``seq`` and check its form rules."""
-    return analyze_body(Body.from_sequence(seq, min_score), exercise)
+    return analyze_body(Body.from_sequence(seq, min_score), exercise, detect_cuts(seq.frames, seq.fps, len(seq)))
 
 
 # --- any exercise: periodicity ---------------------------------------------------------------------------------
@@ -432,11 +416,14 @@ ANY = "any"
 AUTO = "auto"
 
 
-def analyze_any(body: Body, cuts: np.ndarray | None = None) -> Analysis:
-    """Count whatever repeats (`poseit.coach.periodic`); reps carry timing but no form rules."""
-    from poseit.coach.periodic import count_periodic
+def analyze_any(body: Body, cuts: np.ndarray | None = None, frames: FrameFeatures | None = None) -> Analysis:
+    """Count whatever repeats (`poseit.coach.periodic`: the pose count fused with the pixels' where there are
+    image features); reps carry timing but no form rules."""
+    from poseit.coach.periodic import count_fused
 
-    result = count_periodic(body)
+    cuts = np.zeros(len(body), dtype=bool) if cuts is None else cuts
+    fused = count_fused(body, frames, cuts)
+    result = fused.result
     times, views = body.times, body.views()
     signal = result.signal
     reps = []
@@ -479,12 +466,14 @@ def analyze_any(body: Body, cuts: np.ndarray | None = None) -> Analysis:
         [],
         views,
         result.active,
-        detect_cuts(body) if cuts is None else cuts,
+        cuts,
         {"cycles": result.cycles, "period_s": result.period_s or float("nan"), "strength": result.strength},
+        periodicity=fused.info(),
     )
 
 
 # --- auto: recognise, then count --------------------------------------------------------------------------------
+PIXEL_CHECK_STRENGTH = 0.5  # pixel periodicity this clear disagreeing with an exercise's count is reported
 STILL_SPEED = 0.1  # torso lengths per second: slower than this the body is holding a position
 MIN_CLASS_PROB = 0.3  # the recogniser's top class must reach this to pick its exercise
 
@@ -530,22 +519,42 @@ def analyze(seq: PoseSequence, exercise: str | Exercise = AUTO, min_score: float
     from poseit.coach.library import get_exercise
 
     body = Body.from_sequence(seq, min_score)
-    cuts = detect_cuts(body)
+    cuts = detect_cuts(seq.frames, seq.fps, len(seq))
     if isinstance(exercise, Exercise):
-        return analyze_body(body, exercise, cuts)
+        return pixel_check(analyze_body(body, exercise, cuts), seq.frames)
     if exercise == ANY:
-        return analyze_any(body, cuts)
+        return analyze_any(body, cuts, seq.frames)
     if exercise != AUTO:
-        return analyze_body(body, get_exercise(exercise), cuts)
+        return pixel_check(analyze_body(body, get_exercise(exercise), cuts), seq.frames)
     choice, info = choose_exercise(seq, body)
     if choice == ANY:
-        result = analyze_any(body, cuts)
+        result = analyze_any(body, cuts, seq.frames)
     else:
-        result = analyze_body(body, get_exercise(choice), cuts)
+        result = pixel_check(analyze_body(body, get_exercise(choice), cuts), seq.frames)
         if not result.is_hold_result and not result.reps:
-            periodic = analyze_any(body, cuts)
+            periodic = analyze_any(body, cuts, seq.frames)
             if len(periodic.reps) >= 2 and periodic.thresholds.get("strength", 0) >= 0.3:
                 info["reason"] += f"; no {choice} rep found but the movement repeats: counting by periodicity"
                 result = periodic
     result.recognition = {"requested": AUTO, "chosen": result.exercise, **info}
+    return result
+
+
+def pixel_check(result: Analysis, frames: FrameFeatures | None) -> Analysis:
+    """Attach the pixels' periodicity count to a rep analysis as a check (``periodicity``; ``agree`` is False
+    where the pixels repeat clearly, with strength of at least `PIXEL_CHECK_STRENGTH`, and count more than one
+    away). The exercise's own count stands: it follows the person's joints through the definition's phases,
+    while the pixels also see other movement and cannot tell left from right."""
+    from poseit.coach.periodic import count_pixels
+
+    if result.is_hold_result or frames is None or len(frames) != len(result.times):
+        return result
+    pixels = count_pixels(frames, result.fps, result.cuts)
+    clear = pixels.strength >= PIXEL_CHECK_STRENGTH
+    result.periodicity = {
+        "pixel_count": pixels.count,
+        "pixel_strength": round(pixels.strength, 3),
+        "pixel_period_s": pixels.period_s,
+        "agree": not clear or abs(pixels.count - len(result.reps)) <= 1,
+    }
     return result

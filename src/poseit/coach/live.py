@@ -23,15 +23,16 @@ from poseit.coach.analysis import (
     FormIssue,
     check_rep,
     choose_exercise,
-    detect_cuts,
     driving_signal,
     partial_feedback,
     posture_mask,
     signal_of,
 )
 from poseit.coach.counter import RepCounter, RepEvent
+from poseit.coach.frames import FrameFeatures, cut_now, frame_features
 from poseit.coach.kinematics import Body
 from poseit.coach.library import Exercise, get_exercise
+from poseit.coach.periodic import PeriodicResult
 from poseit.coach.report import FEEDBACK_SHOW_S, status_lines
 from poseit.coach.sequence import PoseSequence, person_arrays
 from poseit.pipeline import PoseResult
@@ -39,6 +40,7 @@ from poseit.pipeline import PoseResult
 BUFFER_S = 8.0  # seconds of keypoints the live kinematics look back on
 AUTO_WATCH_S = 5.0  # seconds of movement ``auto`` watches before choosing
 ANY_HISTORY_S = 120.0  # ``any`` counts the periodicity of at most this much history
+PIXELS_EVERY_S = 5.0  # ``any`` re-measures the pixels' periodicity this often (the pose's every half second)
 
 
 class LiveCoach:
@@ -52,11 +54,14 @@ class LiveCoach:
         if exercise not in (AUTO, ANY):
             self._start(get_exercise(exercise))
         history = ANY_HISTORY_S if exercise in (AUTO, ANY) else BUFFER_S
-        self._frames: deque[tuple[int, float, np.ndarray, np.ndarray]] = deque(maxlen=max(8, round(history * fps)))
+        # (frame, time, xy, scores, (thumbnail, histogram)) of the last frames
+        self._frames: deque[tuple] = deque(maxlen=max(8, round(history * fps)))
         self.issues: list[tuple[float, FormIssue]] = []  # (time shown from, issue)
         self.hold_s = 0.0
         self._hold_fail: dict[str, float] = {}
         self._periodic_count = 0
+        self._pixels: PeriodicResult | None = None  # the last pixel periodicity count (``any``)
+        self._seen = 0  # frames seen
 
     def _start(self, exercise: Exercise) -> None:
         self.exercise, self.mode = exercise, exercise.id
@@ -66,13 +71,14 @@ class LiveCoach:
     def __call__(self, result: PoseResult) -> tuple[list[str], dict[str, Any]]:
         frame, t = result.frame.index, float(result.frame.time_s)
         xy, scores = person_arrays(result.poses, self.skeleton)
-        self._frames.append((frame, t, xy, scores))
+        self._frames.append((frame, t, xy, scores, frame_features(result.frame.image)))
+        self._seen += 1
         event = None
         if self.mode == AUTO:
             self._maybe_choose()
         elif self.mode == ANY:
-            if len(self._frames) % max(1, round(self.fps / 2)) == 0:
-                self._count_periodic()
+            if self._seen % max(1, round(self.fps / 2)) == 0:
+                self._count_periodic(pixels=self._seen % max(1, round(PIXELS_EVERY_S * self.fps)) == 0)
         elif self.exercise is not None:
             event = self._step_exercise()
         return self._overlay(t), {"coach": self._record(event)}
@@ -82,7 +88,8 @@ class LiveCoach:
         xy = np.stack([f[2] for f in frames])
         scores = np.stack([f[3] for f in frames])
         times = np.array([f[1] for f in frames])
-        return PoseSequence(xy, scores, self.skeleton, self.fps, times)
+        images = FrameFeatures.stack([f[4] for f in frames])
+        return PoseSequence(xy, scores, self.skeleton, self.fps, times, frames=images)
 
     def _step_exercise(self) -> RepEvent | None:
         assert self.exercise is not None
@@ -95,7 +102,8 @@ class LiveCoach:
             return None
         drive = driving_signal(body, self.exercise, body.views())
         ok = bool(posture_mask(body, self.exercise)[-1])
-        cut = bool(detect_cuts(body)[-1])
+        assert seq.frames is not None
+        cut = cut_now(seq.frames.slice(max(0, len(seq) - round(2 * self.fps)), len(seq)), self.fps)
         event = self.counter.update(frame, t, float(drive.depth[-1]), ok, cut)
         if event is not None:
             self._judge(body, drive, event, first)
@@ -154,10 +162,18 @@ class LiveCoach:
                     (t, FormIssue(0, self._frames[-1][0], t, rule.id, rule.text(value), rule.severity, value))
                 )
 
-    def _count_periodic(self) -> None:
-        from poseit.coach.periodic import count_periodic
+    def _count_periodic(self, pixels: bool = True) -> None:
+        """The pose count every call, fused with the pixels' count (re-measured when ``pixels``; it costs more)."""
+        from poseit.coach.frames import cut_mask
+        from poseit.coach.periodic import count_periodic, count_pixels, fuse
 
-        self._periodic_count = count_periodic(Body.from_sequence(self._sequence())).count
+        seq = self._sequence()
+        body = Body.from_sequence(seq)
+        cuts = cut_mask(seq.frames, self.fps, len(seq))
+        if pixels and seq.frames is not None:
+            self._pixels = count_pixels(seq.frames, self.fps, cuts)
+        present = np.isfinite(body.mid("hip")).all(axis=1) & np.isfinite(body.torso)
+        self._periodic_count = fuse(count_periodic(body), present, self._pixels, ~cuts).result.count
 
     def _maybe_choose(self) -> None:
         seq = self._sequence()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from poseit.coach.frames import FrameFeatures
 from poseit.coach.kinematics import Body, fill_gaps
 
 PAIRS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
@@ -135,7 +136,9 @@ def _lag_correlation(c: np.ndarray, lag: int) -> float:
     return float((a * b).sum() / denom) if denom > 0 else 0.0
 
 
-def _phase_steps(x: np.ndarray, present: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _phase_steps(
+    x: np.ndarray, present: np.ndarray, period: int, min_amplitude: float = MIN_AMPLITUDE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-frame phase advance (radians) of the repeating motion, the component it was read from and the
     active mask. Long clips are read in overlapping windows of ``WINDOW_PERIODS`` periods, each with its own
     principal component, so a change of camera angle (which changes which joints carry the motion) does not
@@ -159,7 +162,7 @@ def _phase_steps(x: np.ndarray, present: np.ndarray, period: int) -> tuple[np.nd
         y = _best_component(x[a:b], period)
         phase, amp = _phase(y, period)
         here = present[a:b]
-        floor = max(0.25 * np.median(amp[here]), MIN_AMPLITUDE) if here.any() else np.inf
+        floor = max(0.25 * np.median(amp[here]), min_amplitude) if here.any() else np.inf
         act = here & (amp > floor)
         centre = (a + b - 1) / 2
         frames = np.arange(a, b)
@@ -196,7 +199,15 @@ def count_periodic(body: Body, min_strength: float = 0.02) -> PeriodicResult:
     if strength < min_strength:
         return PeriodicResult(0, 0.0, period / fps, strength, [], np.zeros(t_len), np.zeros(t_len, dtype=bool))
     x = _prepared(body, side_free, present, max(2.5 * period / fps, 1.0))
-    step, y, active = _phase_steps(x, present, period)
+    return _counted(x, present, period, fps, strength)
+
+
+def _counted(
+    x: np.ndarray, present: np.ndarray, period: int, fps: float, strength: float, min_amplitude: float = MIN_AMPLITUDE
+) -> PeriodicResult:
+    """The count, events and component of features ``x`` repeating at ``period`` (see the module doc, 4)."""
+    t_len = len(x)
+    step, y, active = _phase_steps(x, present, period, min_amplitude)
     travelled = np.concatenate([[0.0], np.cumsum(step)]) / (2 * np.pi)
     cycles = float(travelled[-1])
     count = round(cycles)
@@ -207,3 +218,117 @@ def count_periodic(body: Body, min_strength: float = 0.02) -> PeriodicResult:
         end = int(min(np.searchsorted(travelled, r + 1.0), t_len - 1))
         events.append((start, min(turn, end), end))
     return PeriodicResult(count, cycles, period / fps, strength, events, y, active)
+
+
+# --- the pixels: RepNet-style self-similarity of downscaled frames ------------------------------------------------
+PIXEL_SIDE = 32  # thumbnails are averaged down to PIXEL_SIDE x PIXEL_SIDE for periodicity
+PIXEL_COMPONENTS = 16  # principal components of the frames kept
+PIXEL_MIN_STRENGTH = 0.1  # weaker pixel periodicity counts nothing (noise, compression flicker)
+
+
+def pixel_features(frames: FrameFeatures, usable: np.ndarray, detrend: int) -> np.ndarray:
+    """(T, PIXEL_COMPONENTS) principal components of the downscaled grey frames, each shot (run of ``usable``
+    frames) detrended by a moving average over ``detrend`` frames (the static background and slow camera or
+    light changes go); frames that are not usable are zero."""
+    t_len = len(frames)
+    f = frames.thumbs.shape[1] // PIXEL_SIDE
+    x = frames.thumbs.astype(np.float32).reshape(t_len, PIXEL_SIDE, f, PIXEL_SIDE, f).mean(axis=(2, 4)) / 255.0
+    x = x.reshape(t_len, -1)
+    out = np.zeros_like(x)
+    for a, b in _runs(usable):
+        out[a:b] = x[a:b] - _moving_average(x[a:b], detrend)
+    if not usable.any():
+        return np.zeros((t_len, PIXEL_COMPONENTS), np.float32)
+    u, sv, _ = np.linalg.svd(out[usable] - out[usable].mean(axis=0), full_matrices=False)
+    k = min(PIXEL_COMPONENTS, len(sv))
+    comps = np.zeros((t_len, PIXEL_COMPONENTS))
+    comps[usable, :k] = u[:, :k] * sv[:k]
+    return comps
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def count_pixels(frames: FrameFeatures, fps: float, cuts: np.ndarray | None = None) -> PeriodicResult:
+    """Count repetitions from the pixels alone, as RepNet-style counters do: the summed autocorrelation of the
+    frames' principal components is the mean of the frames' temporal self-similarity matrix (inner products
+    of detrended frames) along each diagonal; its period and phase are read as for the pose (module doc, 3-4),
+    without the side test (pixels cannot tell left from right). ``cuts`` (frames of shot boundaries) split the
+    clip into shots that are detrended separately; their frames are left out."""
+    t_len = len(frames)
+    usable = np.ones(t_len, dtype=bool) if cuts is None else ~np.asarray(cuts, dtype=bool)
+    empty = PeriodicResult(0, 0.0, None, 0.0, [], np.zeros(t_len), np.zeros(t_len, dtype=bool))
+    max_lag = min(int(MAX_PERIOD_S * fps), int(t_len / 1.8))
+    min_lag = max(2, int(MIN_PERIOD_S * fps))
+    if usable.sum() < 2 * min_lag or max_lag <= min_lag + 1:
+        return empty
+    x = pixel_features(frames, usable, max_lag)  # the longest period looked for
+    ac = autocorrelation(x, max_lag)
+    period = strongest_period(ac, min_lag, max_lag)
+    if period is None:
+        return empty
+    strength = float(ac[period])
+    if strength < PIXEL_MIN_STRENGTH:
+        return PeriodicResult(0, 0.0, period / fps, strength, [], np.zeros(t_len), np.zeros(t_len, dtype=bool))
+    x = pixel_features(frames, usable, round(max(2.5 * period / fps, 1.0) * fps))
+    return _counted(x, usable, period, fps, strength, min_amplitude=0.0)
+
+
+# --- fusion -----------------------------------------------------------------------------------------------------
+POSE_CONFIDENT = 0.5  # a pose count this confident is kept whatever the pixels say
+PIXEL_MARGIN = 1.5  # otherwise the pixels' count is used where their confidence is this many times the pose's
+
+
+@dataclass
+class FusedCount:
+    """The count used (``result``, from ``source``) and both estimates with their confidences (strength times
+    the share of frames it could read: frames with a person for the pose, frames inside shots for the pixels)."""
+
+    result: PeriodicResult
+    source: str  # "pose" or "pixels"
+    pose: PeriodicResult
+    pixels: PeriodicResult | None
+    pose_confidence: float
+    pixel_confidence: float
+
+    @property
+    def agree(self) -> bool:
+        """Whether the two counts are within one of each other (True without a pixel estimate)."""
+        return self.pixels is None or abs(self.pixels.count - self.pose.count) <= 1
+
+    def info(self) -> dict[str, float | int | str | bool]:
+        return {
+            "source": self.source,
+            "pose_count": self.pose.count,
+            "pose_confidence": round(self.pose_confidence, 3),
+            "pixel_count": self.pixels.count if self.pixels is not None else -1,
+            "pixel_confidence": round(self.pixel_confidence, 3),
+            "agree": self.agree,
+        }
+
+
+def fuse(pose: PeriodicResult, present: np.ndarray, pixels: PeriodicResult | None, usable: np.ndarray) -> FusedCount:
+    """Choose between the pose count and the pixel count by their confidences: the pose's unless it is below
+    `POSE_CONFIDENT` and the pixels' is `PIXEL_MARGIN` times higher (the pose count knows left from right and
+    follows the person, so a weak pixel estimate never overrides it)."""
+    pose_conf = pose.strength * float(np.mean(present)) if len(present) else 0.0
+    if pixels is None:
+        return FusedCount(pose, "pose", pose, None, pose_conf, 0.0)
+    pixel_conf = pixels.strength * float(np.mean(usable)) if len(usable) and pixels.count else 0.0
+    use_pixels = pose_conf < POSE_CONFIDENT and pixel_conf > PIXEL_MARGIN * pose_conf
+    chosen = pixels if use_pixels else pose
+    return FusedCount(chosen, "pixels" if use_pixels else "pose", pose, pixels, pose_conf, pixel_conf)
+
+
+def count_fused(body: Body, frames: FrameFeatures | None, cuts: np.ndarray | None = None) -> FusedCount:
+    """The pose count (`count_periodic`) fused with the pixel count (`count_pixels`, where there are image
+    features)."""
+    pose = count_periodic(body)
+    present = np.isfinite(body.mid("hip")).all(axis=1) & np.isfinite(body.torso)
+    if frames is None or len(frames) != len(body):
+        return fuse(pose, present, None, present)
+    usable = np.ones(len(body), dtype=bool) if cuts is None else ~np.asarray(cuts, dtype=bool)
+    return fuse(pose, present, count_pixels(frames, body.fps, cuts), usable)
