@@ -205,3 +205,26 @@ def cut_mask(features: FrameFeatures | None, fps: float, length: int) -> np.ndar
     for d in transitions(features, fps):
         mask[d.start : d.end + 1] = True
     return mask
+
+
+def cut_now(features: FrameFeatures, fps: float) -> bool:
+    """Live (causal) test on the newest frame of ``features`` (the last seconds of a stream): a hard cut to it
+    (`hard_cuts` against the frames before it only), or a dissolve whose middle was ``k`` frames ago (the
+    newest frame is its far end)."""
+    t = len(features) - 1
+    if t < 2:
+        return False
+    w = max(2, round(CUT_WINDOW_S * fps))
+    recent = features.slice(max(0, t - w), t + 1)
+    hist, pix = frame_distances(recent)
+    n = len(recent) - 1
+    if n >= 1:
+        picture = pix[n] >= CUT_MIN_PIXELS and _stands_out(pix, n, w, CUT_RATIO)
+        colours = hist[n] >= CUT_STRONG_HIST and _stands_out(hist, n, w, CUT_RATIO)
+        if picture or colours:
+            return True
+    contrast, blend, k = blend_scores(features, fps)
+    if len(features) <= 4 * k:
+        return False
+    floor = max(DISSOLVE_MIN_PIXELS, DISSOLVE_CONTRAST * float(np.median(contrast[k:-k])))
+    return bool(contrast[t - k] >= floor and blend[t - k] <= DISSOLVE_BLEND)
