@@ -223,7 +223,8 @@ def _counted(
 # --- the pixels: RepNet-style self-similarity of downscaled frames ------------------------------------------------
 PIXEL_SIDE = 32  # thumbnails are averaged down to PIXEL_SIDE x PIXEL_SIDE for periodicity
 PIXEL_COMPONENTS = 16  # principal components of the frames kept
-PIXEL_MIN_STRENGTH = 0.1  # weaker pixel periodicity counts nothing (noise, compression flicker)
+PIXEL_MIN_STRENGTH = 0.1  # weaker pixel periodicity counts nothing (compression flicker, lighting)
+PIXEL_SIGNIFICANCE = 4.0  # ... nor one below this many times the noise level of an autocorrelation, 1/sqrt(T)
 
 
 def pixel_features(frames: FrameFeatures, usable: np.ndarray, detrend: int) -> np.ndarray:
@@ -271,7 +272,7 @@ def count_pixels(frames: FrameFeatures, fps: float, cuts: np.ndarray | None = No
     if period is None:
         return empty
     strength = float(ac[period])
-    if strength < PIXEL_MIN_STRENGTH:
+    if strength < max(PIXEL_MIN_STRENGTH, PIXEL_SIGNIFICANCE / np.sqrt(usable.sum())):
         return PeriodicResult(0, 0.0, period / fps, strength, [], np.zeros(t_len), np.zeros(t_len, dtype=bool))
     x = pixel_features(frames, usable, round(max(2.5 * period / fps, 1.0) * fps))
     return _counted(x, usable, period, fps, strength, min_amplitude=0.0)
