@@ -1,6 +1,7 @@
 """Rep counting on the 11 hand-labelled clips of ../shared/data/exercise-videos (labels.csv), end to end:
 BlazePose full (tracking) -> coach. Counts with the labelled exercise, with ``auto`` and with ``any``; compares
-turn frames with the labels; lists the form feedback per clip.
+turn frames with the labels; lists the shot boundaries found in the image, the pixels' periodicity count (the
+check every exercise gets) and the form feedback per clip.
 
     python benchmarks/coach_counting.py [--cache .cache/coach] [--out benchmarks/results/coach_counting.json]
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from coach_common import RESULTS, data_dir, sequence_for, write_results
 from poseit.coach.analysis import analyze
+from poseit.coach.frames import transitions
 
 
 def read_labels(root: Path) -> list[dict]:
@@ -66,6 +68,11 @@ def main() -> int:
             "auto_reps": len(auto.reps),
             "any_reps": len(anything.reps),
             "turn_frame_errors": errors,
+            "shot_boundaries": [
+                [d.start, d.end, d.kind] for d in (transitions(seq.frames, seq.fps) if seq.frames else [])
+            ],
+            "partial_reasons": [p.partial_reason for p in known.partials],
+            "pixel_check": known.periodicity,
             "form_issues": [
                 {"rep": i.rep, "frame": i.frame, "rule": i.rule, "severity": i.severity, "message": i.message}
                 for i in known.issues
@@ -85,6 +92,7 @@ def main() -> int:
         "exact_auto": sum(r["auto_reps"] == r["true_reps"] for r in rows),
         "auto_exercise_matches_label": sum(r["auto_exercise"] == r["exercise"] for r in rows),
         "exact_any": sum(r["any_reps"] == r["true_reps"] for r in rows),
+        "pixel_check_disagrees": sum(not (r["pixel_check"] or {}).get("agree", True) for r in rows),
         "model": args.model,
         "seconds": round(time.time() - t0, 1),
     }
@@ -94,6 +102,13 @@ def main() -> int:
         f"(off by more than one: {s['off_by_more_than_one_known']}); auto: {s['exact_auto']}/{n} "
         f"(exercise = label on {s['auto_exercise_matches_label']}/{n}); any: {s['exact_any']}/{n}"
     )
+    print("\nshot boundaries (image) and partial reps; pixel periodicity check:")
+    for r in rows:
+        check = r["pixel_check"] or {}
+        print(
+            f"  {r['file']:48s} boundaries {r['shot_boundaries']} partial {r['partial_reasons']} "
+            f"pixels {check.get('pixel_count')} (strength {check.get('pixel_strength')}, agree {check.get('agree')})"
+        )
     print("\nform feedback (labelled exercise):")
     for r in rows:
         for i in r["form_issues"]:
