@@ -22,7 +22,8 @@ class LiveClient:
         from websockets.sync.client import connect
 
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        self.ws = connect(url, additional_headers=headers, origin=origin, open_timeout=timeout, max_size=None)
+        self._connect = connect(url, additional_headers=headers, origin=origin, open_timeout=timeout, max_size=None)
+        self.ws = self._connect.__enter__()
         self.timeout = timeout
         self.seq = 0
         self.hello = self.receive()
@@ -58,4 +59,4 @@ class LiveClient:
         return self.receive()
 
     def close(self) -> None:
-        self.ws.close()
+        self._connect.__exit__(None, None, None)

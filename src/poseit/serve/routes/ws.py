@@ -3,10 +3,12 @@
 Protocol. The server opens with ``{"type": "hello", ...}`` (exercises, limits, skeleton). The client sends
 ``{"type": "start", "exercise": ...}``, then frames as binary messages: a 12-byte header (uint32 sequence
 number, float64 capture time in milliseconds, both little-endian) followed by a JPEG. Each frame is answered
-with ``{"type": "result", "seq", ...}``; the client sends its next frame when the answer arrives, so at most one
-frame per client is in flight (the server reads the next message only after answering). ``{"type": "stop"}``
-ends the session with ``{"type": "summary", ...}``. Bad, oversized, too-fast or out-of-order messages are
-answered with ``{"type": "error", "code", "message"}`` and the connection stays open.
+with ``{"type": "result", "seq", ...}``; the page sends its next frame when the answer arrives. The server keeps
+at most one frame per client in inference and one waiting: a newer frame replaces the waiting one, which is
+answered ``dropped`` (frames are dropped, never queued). ``{"type": "stop"}`` ends the session with
+``{"type": "summary", ...}``. Bad, oversized, too-fast or out-of-order messages are answered with
+``{"type": "error", "code", "message"}`` and the connection stays open. A client that sends nothing for
+``idle_timeout_s`` or does not read an answer for ``send_timeout_s`` is disconnected.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ class Closing(Exception):
 
 
 class Connection:
-    """One client's WebSocket: reads messages in order and answers each."""
+    """One client's WebSocket: a reader task takes messages as they come; a frame task runs the newest
+    frame through the shared inference pool and answers it."""
 
     def __init__(self, ws: WebSocket, hub: Hub) -> None:
         self.ws, self.hub, self.s = ws, hub, hub.settings
@@ -45,8 +48,11 @@ class Connection:
         self.last_seq = -1
         self.last_t_ms = float("-inf")
         self.last_frame_at = 0.0
+        self.waiting: tuple[int, float, bytes] | None = None  # the frame to run next (seq, ms, JPEG)
+        self.wake = asyncio.Event()
         self.inflight: asyncio.Future | None = None
 
+    # --- sending --------------------------------------------------------------------------------------------
     async def send(self, message: dict[str, Any]) -> None:
         try:
             await asyncio.wait_for(self.ws.send_text(json.dumps(message)), self.s.send_timeout_s)
@@ -57,22 +63,6 @@ class Connection:
 
     async def error(self, code: str, message: str, **extra: Any) -> None:
         await self.send({"type": "error", "code": code, "message": message, **extra})
-
-    async def run(self) -> None:
-        await self.send(self.hello())
-        while True:
-            try:
-                message = await asyncio.wait_for(self.ws.receive(), self.s.idle_timeout_s)
-            except (TimeoutError, asyncio.TimeoutError):
-                await self.error("idle", f"nothing received for {self.s.idle_timeout_s:g} s; closing")
-                await self.ws.close(1000, "idle")
-                return
-            if message["type"] == "websocket.disconnect":
-                return
-            if message.get("bytes") is not None:
-                await self.on_frame(message["bytes"])
-            elif message.get("text") is not None:
-                await self.on_text(message["text"])
 
     def hello(self) -> dict[str, Any]:
         s = self.s
@@ -89,6 +79,60 @@ class Connection:
             "skeleton": self.hub.skeleton,
         }
 
+    # --- the two tasks --------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        await self.send(self.hello())
+        tasks = [asyncio.create_task(self.read_loop()), asyncio.create_task(self.frame_loop())]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            exc = task.exception()
+            if exc is not None and not isinstance(exc, (Closing, WebSocketDisconnect)):
+                raise exc
+
+    async def read_loop(self) -> None:
+        while True:
+            try:
+                message = await asyncio.wait_for(self.ws.receive(), self.s.idle_timeout_s)
+            except (TimeoutError, asyncio.TimeoutError):
+                await self.error("idle", f"nothing received for {self.s.idle_timeout_s:g} s; closing")
+                await self.ws.close(1000, "idle")
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("bytes") is not None:
+                await self.on_frame(message["bytes"])
+            elif message.get("text") is not None:
+                await self.on_text(message["text"])
+
+    async def frame_loop(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            item, self.waiting = self.waiting, None
+            session = self.session
+            if item is None or session is None:
+                continue
+            seq, t_ms, jpeg = item
+            self.inflight = self.hub.submit(session.feed_jpeg, jpeg, t_ms / 1000.0)
+            try:
+                result = await self.inflight
+            except PoseItError as exc:
+                await self.error("bad_frame", str(exc), seq=seq)
+                continue
+            result["seq"] = seq
+            await self.send(result)
+
+    async def settle(self) -> None:
+        """Wait for the frame in inference, if any (its session must not be closed under it)."""
+        if self.inflight is not None and not self.inflight.done():
+            await asyncio.wait([self.inflight])
+
+    # --- messages -------------------------------------------------------------------------------------------
     async def on_text(self, text: str) -> None:
         if len(text) > MAX_TEXT:
             await self.error("too_large", f"control messages are at most {MAX_TEXT} bytes")
@@ -117,8 +161,9 @@ class Connection:
         await self.send({"type": "started", "session": self.session.id, "exercise": message.exercise})
 
     async def stop(self, quiet: bool = False) -> None:
-        session, self.session = self.session, None
+        session, self.session, self.waiting = self.session, None, None
         if session is not None:
+            await self.settle()
             summary = await self.hub.run(session.close)
             if not quiet:
                 await self.send(summary)
@@ -145,14 +190,10 @@ class Connection:
             await self.error("too_fast", f"at most {s.max_fps:g} frames per second", seq=seq)
             return
         self.last_seq, self.last_t_ms, self.last_frame_at = seq, t_ms, now
-        self.inflight = self.hub.submit(self.session.feed_jpeg, data[HEADER.size :], t_ms / 1000.0)
-        try:
-            result = await self.inflight
-        except PoseItError as exc:
-            await self.error("bad_frame", str(exc), seq=seq)
-            return
-        result["seq"] = seq
-        await self.send(result)
+        if self.waiting is not None:
+            await self.error("dropped", "a newer frame came before this one was run", seq=self.waiting[0])
+        self.waiting = (seq, t_ms, data[HEADER.size :])
+        self.wake.set()
 
 
 @router.websocket("/ws")
@@ -170,8 +211,7 @@ async def live(ws: WebSocket) -> None:
         pass
     finally:
         hub.leave()
-        if conn.inflight is not None and not conn.inflight.done():  # a cancelled wait: let the frame finish
-            await asyncio.wait([conn.inflight])
+        await conn.settle()
         if conn.session is not None:
             await hub.run(conn.session.close)
         with contextlib.suppress(Exception):  # already closed, or the client is gone

@@ -98,7 +98,7 @@ async function start() {
     },
     result: showResult,
     error: (msg) => {
-      if (msg.code !== "too_fast") setStatus(`${msg.code}: ${msg.message}`, "error");
+      if (msg.code !== "too_fast" && msg.code !== "dropped") setStatus(`${msg.code}: ${msg.message}`, "error");
     },
     summary: showSummary,
     closed: (reason) => {
