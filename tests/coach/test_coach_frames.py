@@ -168,6 +168,8 @@ def test_fusion_prefers_the_confident_estimate():
     # pixels no more confident than a weak pose do not override it
     assert fuse(_result(4, 0.3), everywhere, _result(2, 0.35), everywhere).source == "pose"
     assert fuse(_result(4, 0.3), everywhere, None, everywhere).source == "pose"
+    # a pose count of one has not seen the motion repeat, however strong: 1 for 8 gives way to the pixels
+    assert fuse(_result(1, 0.7), everywhere, _result(8, 0.6), everywhere).result.count == 8
 
 
 def test_any_counts_from_the_pixels_where_the_pose_is_lost():

@@ -280,6 +280,7 @@ def count_pixels(frames: FrameFeatures, fps: float, cuts: np.ndarray | None = No
 
 # --- fusion -----------------------------------------------------------------------------------------------------
 POSE_CONFIDENT = 0.5  # a pose count this confident is kept whatever the pixels say
+MIN_CYCLES = 2.0  # an estimate that followed fewer cycles has not seen the motion repeat: no confidence
 PIXEL_MARGIN = 1.5  # otherwise the pixels' count is used where their confidence is this many times the pose's
 
 
@@ -314,11 +315,14 @@ class FusedCount:
 def fuse(pose: PeriodicResult, present: np.ndarray, pixels: PeriodicResult | None, usable: np.ndarray) -> FusedCount:
     """Choose between the pose count and the pixel count by their confidences: the pose's unless it is below
     `POSE_CONFIDENT` and the pixels' is `PIXEL_MARGIN` times higher (the pose count knows left from right and
-    follows the person, so a weak pixel estimate never overrides it)."""
-    pose_conf = pose.strength * float(np.mean(present)) if len(present) else 0.0
+    follows the person, so a weak pixel estimate never overrides it). An estimate that followed fewer than
+    `MIN_CYCLES` cycles has no confidence: a period is only measured once the motion has repeated."""
+    seen = pose.cycles >= MIN_CYCLES and len(present)
+    pose_conf = pose.strength * float(np.mean(present)) if seen else 0.0
     if pixels is None:
         return FusedCount(pose, "pose", pose, None, pose_conf, 0.0)
-    pixel_conf = pixels.strength * float(np.mean(usable)) if len(usable) and pixels.count else 0.0
+    seen = pixels.cycles >= MIN_CYCLES and len(usable)
+    pixel_conf = pixels.strength * float(np.mean(usable)) if seen else 0.0
     use_pixels = pose_conf < POSE_CONFIDENT and pixel_conf > PIXEL_MARGIN * pose_conf
     chosen = pixels if use_pixels else pose
     return FusedCount(chosen, "pixels" if use_pixels else "pose", pose, pixels, pose_conf, pixel_conf)
