@@ -23,8 +23,12 @@
       "partial_events": [... same fields, "complete": false, "partial_reason": "shallow" | "cut" | "gap" | "end"],
       "form_issues": [{"rep": int, "frame": int, "time_s": float, "rule": str, "message": str,
                        "severity": "info" | "warning" | "error", "value": float | null, "partial": bool}],
-      "cuts": [int],                              # frames where a new shot starts (detected from the poses)
-      "recognition": null | {"requested": "auto", "chosen": str, "reason": str, "classes": [...], ...}
+      "cuts": [int],                              # frames of shot boundaries (hard cuts, dissolves) in the image
+      "recognition": null | {"requested": "auto", "chosen": str, "reason": str, "classes": [...], ...},
+      "periodicity": null                         # holds; without image features for exercises
+        | {"source": "pose" | "pixels", "pose_count", "pose_confidence", "pixel_count", "pixel_confidence",
+           "agree": bool}                         # "any": the two counts and which one was used
+        | {"pixel_count", "pixel_strength", "pixel_period_s", "agree": bool}  # exercises: the pixels' check
     }
 """
 
