@@ -16,6 +16,8 @@ CLI_IDS = {
     "situp",
     "deadlift",
     "plank",
+    "pullup",
+    "dip",
 }
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from poseit.coach.counter import RepCounter, RepEvent
 from poseit.coach.frames import FrameFeatures, cut_mask
-from poseit.coach.kinematics import SIDED_SIGNALS, Body, _quiet
+from poseit.coach.kinematics import SIDED_SIGNALS, Body, _quiet, is_world_signal
 from poseit.coach.library import Exercise, Rule, SignalSpec
 from poseit.coach.sequence import PoseSequence
 
@@ -175,21 +175,62 @@ class Driving:
 
 
 def driving_signal(body: Body, exercise: Exercise, views: np.ndarray) -> Driving:
-    """The exercise's driving signal, switched per frame to a view signal where the definition gives one."""
+    """The exercise's driving signal, NaN on bad-pose frames (`valid_frames`). With world landmarks the main
+    signal is used in every view (3D angles read the same from any side); in 2D it is switched per frame to a
+    view signal where the definition gives one."""
     assert exercise.phases is not None
-    value = signal_of(body, exercise.signal).astype(np.float64)
+    ok = valid_frames(body, exercise)
+    value = np.where(ok, signal_of(body, exercise.signal).astype(np.float64), np.nan)
     depth = np.asarray(exercise.phases.depth(value), dtype=np.float64)
     source = np.zeros(len(body), dtype=int)
     names, messages = [exercise.signal.name], [exercise.partial_message]
-    for i, alt in enumerate(exercise.view_signals, start=1):
+    for i, alt in enumerate(() if uses_world(body, exercise.signal) else exercise.view_signals, start=1):
         here = views == alt.view
-        alt_value = signal_of(body, alt.signal)
+        alt_value = np.where(ok, signal_of(body, alt.signal), np.nan)
         value = np.where(here, alt_value, value)
         depth = np.where(here, alt.depth(alt_value), depth)
         source[here] = i
         names.append(alt.signal.name)
         messages.append(alt.partial_message or "Partial rep: {depth:.0%} of the way to a full rep")
     return Driving(depth, value, source, names, messages)
+
+
+MIN_VALID_SHARE = 0.6  # a rule judges a rep only where at least this share of its frames is a good pose
+
+
+def uses_world(body: Body, spec: SignalSpec) -> bool:
+    """Whether ``spec`` is measured in 3D on this body."""
+    return body.has_world and is_world_signal(spec.name)
+
+
+def in_range(body: Body, exercise: Exercise, spec: SignalSpec) -> np.ndarray:
+    """(T,) False where the signal is known and outside its validity range (a bad pose), else True."""
+    lo, hi = exercise.valid_range(spec.name)
+    v = signal_of(body, spec)
+    with np.errstate(invalid="ignore"):
+        return ~(np.isfinite(v) & ((v < lo) | (v > hi)))
+
+
+def valid_frames(body: Body, exercise: Exercise) -> np.ndarray:
+    """(T,) False on bad-pose frames: the driving signal, a posture signal or a rule signal that applies in
+    every view is outside its validity range (``signals.toml``, narrowed by the exercise's ``[valid]``)."""
+    key = f"valid:{exercise.id}"
+    if key not in body._cache:
+        specs = [exercise.signal, *(SignalSpec(n) for n in exercise.posture)]
+        specs += [r.signal for r in exercise.rules if not r.views or uses_world(body, r.signal)]
+        ok = np.ones(len(body), dtype=bool)
+        for spec in dict.fromkeys(specs):
+            ok &= in_range(body, exercise, spec)
+        body._cache[key] = ok
+    return body._cache[key]
+
+
+def rule_applies(body: Body, rule: Rule, view: str) -> bool:
+    """Whether a rule judges a rep seen in ``view``: its views (lifted for signals measured in 3D), and
+    2D stand-ins only without world landmarks."""
+    if rule.only_2d and body.has_world:
+        return False
+    return not rule.views or view in rule.views or uses_world(body, rule.signal)
 
 
 def _stat(values: np.ndarray, stat: str) -> tuple[float, int | None]:
@@ -227,13 +268,20 @@ def rule_frames(rule: Rule, rep: RepEvent, depth: np.ndarray) -> np.ndarray:
 def check_rep(
     body: Body, exercise: Exercise, rep: RepEvent, number: int, view: str, times: np.ndarray, depth: np.ndarray
 ) -> list[FormIssue]:
-    """The form issues of one complete rep (rules whose views include the rep's view); ``depth`` is the
-    driving signal as depth (see `Driving`)."""
+    """The form issues of one complete rep (rules that apply in the rep's view, `rule_applies`); ``depth`` is
+    the driving signal as depth (see `Driving`). A rule looks only at good-pose frames in the exercise's
+    posture, and says nothing where those are under `MIN_VALID_SHARE` of its window: no feedback rather
+    than a guess."""
     issues = []
+    good = valid_frames(body, exercise) & posture_mask(body, exercise)
     for rule in exercise.rules:
-        if rule.window == "hold" or (rule.views and view not in rule.views):
+        if rule.window == "hold" or not rule_applies(body, rule, view):
             continue
         frames = rule_frames(rule, rep, depth)
+        keep = good[frames] & in_range(body, exercise, rule.signal)[frames]
+        if not len(frames) or keep.mean() < MIN_VALID_SHARE:
+            continue
+        frames = frames[keep]
         value, at = _stat(signal_of(body, rule.signal)[frames], rule.stat)
         if rule.fails(value):
             frame = int(frames[at]) if at is not None else rep.turn
@@ -379,7 +427,10 @@ def _analyze_hold(body: Body, exercise: Exercise, signal: np.ndarray, views: np.
         values = signal_of(body, rule.signal)
         with np.errstate(invalid="ignore"):
             bad = hold_mask & (values > rule.above if rule.above is not None else values < rule.below)
-        if rule.views:
+        bad &= valid_frames(body, exercise) & in_range(body, exercise, rule.signal)
+        if rule.only_2d and body.has_world:
+            continue
+        if rule.views and not uses_world(body, rule.signal):
             bad &= np.isin(views, rule.views)
         for a, b in _runs(bad):
             if (b - a) * dt >= rule.min_duration_s:

@@ -15,6 +15,12 @@ unknown or scored below ``min_score``:
   distance between the two ankles / wrists), ``knee_ratio`` (knee separation / ankle separation: below 1 the
   knees cave in), ``elbow_forward`` (elbow ahead of the shoulder along the facing direction).
 
+With world landmarks (BlazePose: metres, y down, origin between the hips) the angles and ``trunk_lean`` are
+measured in 3D (``world = true`` in ``signals.toml``): one signal in every view, in one unit. Trunk lean is
+then taken against gravity, estimated per clip from the legs of the standing frames (`Body.up`), so a camera
+tilted up or down does not read as leaning. Every signal has a validity range (``signals.toml``,
+`valid_range`): values outside it come from a bad pose, not a body.
+
 Per-side signals exist as ``left_knee_angle`` / ``right_knee_angle``; the plain name combines the sides:
 ``mean`` in front view, the better-seen side in side view (``auto``), or ``min`` / ``max`` / ``best`` / ``mean``
 on request. Views: ``front`` (shoulder width >= 0.5 torso), ``side`` (< 0.3), ``oblique`` between.
@@ -23,11 +29,18 @@ on request. Views: ``front`` (shoulder width >= 0.5 torso), ``side`` (< 0.3), ``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 
 import numpy as np
 
 from poseit.coach.sequence import PoseSequence
 from poseit.errors import PoseItError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 CORE_SKELETON = "penn13"
 SIDES = ("left", "right")
@@ -56,6 +69,41 @@ MIDLINE_SIGNALS = (
 )
 SIGNALS = SIDED_SIGNALS + MIDLINE_SIGNALS
 SIDE_JOINTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+# gravity from the legs: frames whose knees and hips are this straight (3D, degrees) count as standing, and
+# their hip->ankle direction as vertical when it lies within UP_MAX_TILT of the camera's down axis
+STRAIGHT_DEG = 165.0
+UP_MAX_TILT = 35.0
+CAMERA_DOWN = np.array([0.0, 1.0, 0.0])
+
+
+@cache
+def signal_table() -> dict[str, dict]:
+    """``signals.toml``: unit, validity range and 3D flag of every signal."""
+    text = (resources.files("poseit.coach") / "signals.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def base_name(name: str) -> str:
+    """A signal's name without its side prefix."""
+    for side in SIDES:
+        if name.startswith(side + "_") and name[len(side) + 1 :] in SIDED_SIGNALS:
+            return name[len(side) + 1 :]
+    return name
+
+
+def valid_range(name: str) -> tuple[float, float]:
+    """The values a body can produce for ``name`` (see ``signals.toml``)."""
+    lo, hi = signal_table()[base_name(name)]["valid"]
+    return float(lo), float(hi)
+
+
+def is_world_signal(name: str) -> bool:
+    """Whether ``name`` is measured in 3D when world landmarks are present."""
+    return bool(signal_table()[base_name(name)].get("world", False))
+
+
+def unit_of(name: str) -> str:
+    return str(signal_table()[base_name(name)]["unit"])
 
 
 def angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -64,6 +112,14 @@ def angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     nu, nv = np.linalg.norm(u, axis=-1), np.linalg.norm(v, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = np.sum(u * v, axis=-1) / (nu * nv)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def tilt_deg(vectors: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Angle in degrees between (T, 3) vectors and the unit vector ``up``: 0 along it, 90 across."""
+    norm = np.linalg.norm(vectors, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = vectors @ up / norm
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
@@ -89,9 +145,20 @@ def running_quantile(values: np.ndarray, window: int, q: float) -> np.ndarray:
     if len(values) == 0:
         return values.copy()
     padded = np.concatenate([np.full(window - 1, np.nan), values])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
+    windows = np.sort(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)  # NaN sort last
+    # np.nanquantile(windows, q, axis=1) (its "linear" method), vectorised: nanquantile loops over rows in Python
+    n = np.isfinite(windows).sum(axis=1)
+    virtual = n * q + (1 - q) - 1
+    lo = np.clip(np.floor(virtual).astype(np.int64), 0, window - 1)
+    hi = np.clip(lo + 1, 0, np.maximum(n - 1, 0))
+    rows = np.arange(len(windows))
+    a, b = windows[rows, lo], windows[rows, hi]
+    t = virtual - np.floor(virtual)
     with _quiet():
-        return np.nanquantile(windows, q, axis=1)
+        diff = b - a
+        out = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+    out[n == 0] = np.nan
+    return out
 
 
 def running_median(values: np.ndarray, window: int) -> np.ndarray:
@@ -119,20 +186,73 @@ class Body:
     fps: float
     times: np.ndarray
     min_score: float = 0.3
+    world: dict[str, np.ndarray] | None = None  # name -> (T, 3) metres (y down), where the model gives them
     _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_sequence(cls, seq: PoseSequence, min_score: float = 0.3) -> Body:
-        """Map ``seq`` onto the core joints; joints scored below ``min_score`` become unknown."""
+    def from_sequence(cls, seq: PoseSequence, min_score: float = 0.3, use_world: bool = True) -> Body:
+        """Map ``seq`` onto the core joints; joints scored below ``min_score`` become unknown. World
+        landmarks are used when the sequence has them (and ``use_world``)."""
         core = seq.to_skeleton(CORE_SKELETON)
-        joints, scores = {}, {}
+        joints, scores, world = {}, {}, {}
         for name in core.joints:
             i = core.joints.index(name)
             xy = core.xy[:, i].astype(np.float64).copy()
             sc = core.scores[:, i].astype(np.float64)
             xy[sc < min_score] = np.nan
             joints[name], scores[name] = xy, sc
-        return cls(joints, scores, seq.fps, seq.times, min_score)
+            if core.world is not None:
+                w = core.world[:, i].astype(np.float64).copy()
+                w[sc < min_score] = np.nan
+                world[name] = w
+        has_world = use_world and core.world is not None and any(np.isfinite(w).any() for w in world.values())
+        return cls(joints, scores, seq.fps, seq.times, min_score, world if has_world else None)
+
+    @property
+    def has_world(self) -> bool:
+        return self.world is not None
+
+    def w(self, name: str) -> np.ndarray:
+        """(T, 3) world position of a joint (requires world landmarks)."""
+        assert self.world is not None
+        return self.world[name]
+
+    def wmid(self, part: str) -> np.ndarray:
+        """World midpoint of the left and right ``part``; one side alone where the other is unknown."""
+        left, right = self.w(f"left_{part}"), self.w(f"right_{part}")
+        return np.where(
+            np.isfinite(left) & np.isfinite(right), (left + right) / 2, np.where(np.isfinite(left), left, right)
+        )
+
+    @property
+    def up(self) -> np.ndarray:
+        """(3,) unit vector pointing up in world coordinates (against gravity). BlazePose's world axes follow
+        the camera, so a tilted camera tilts gravity; the clip's standing frames (knees and hips straight,
+        legs within `UP_MAX_TILT` of the camera's down axis) show where vertical is: the median direction of
+        their ankles->hips. Without at least half a second of standing, the camera is taken as level."""
+        if "up" in self._cache:
+            return self._cache["up"]
+        up = -CAMERA_DOWN
+        if self.world is not None:
+            straight = np.ones(len(self), dtype=bool)
+            for side in SIDES:
+                with np.errstate(invalid="ignore"):
+                    straight &= self._world_angle(side, "hip", "knee", "ankle") >= STRAIGHT_DEG
+                    straight &= self._world_angle(side, "shoulder", "hip", "knee") >= STRAIGHT_DEG
+            legs = self.wmid("hip") - self.wmid("ankle")
+            norm = np.linalg.norm(legs, axis=-1, keepdims=True)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                legs = legs / norm
+                near = tilt_deg(legs, -CAMERA_DOWN) <= UP_MAX_TILT
+            use = straight & near & np.isfinite(legs).all(axis=-1)
+            if use.sum() >= max(3, 0.5 * self.fps):
+                m = np.median(legs[use], axis=0)
+                up = m / np.linalg.norm(m)
+        self._cache["up"] = up
+        return up
+
+    def _world_angle(self, side: str, a: str, b: str, c: str) -> np.ndarray:
+        return angle_deg(self.w(f"{side}_{a}"), self.w(f"{side}_{b}"), self.w(f"{side}_{c}"))
 
     def __len__(self) -> int:
         return len(self.times)
@@ -227,6 +347,8 @@ class Body:
         if key in self._cache:
             return self._cache[key]
         s = {p: self.j(f"{side}_{p}") for p in SIDE_JOINTS}
+        if self.world is not None and is_world_signal(name):
+            s = {p: self.w(f"{side}_{p}") for p in SIDE_JOINTS}
         torso = self.torso
         with np.errstate(invalid="ignore", divide="ignore"):
             if name == "knee_angle":
@@ -258,7 +380,9 @@ class Body:
             return self._cache[name]
         torso = self.torso
         with np.errstate(invalid="ignore", divide="ignore"):
-            if name == "trunk_lean":
+            if name == "trunk_lean" and self.world is not None:
+                v = tilt_deg(self.wmid("shoulder") - self.wmid("hip"), self.up)
+            elif name == "trunk_lean":
                 v = lean_deg(self.mid("hip"), self.mid("shoulder"))
             elif name == "hip_height":
                 v = (self.mid("ankle")[:, 1] - self.mid("hip")[:, 1]) / torso

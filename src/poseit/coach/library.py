@@ -18,7 +18,11 @@ Code interprets these definitions; there is no per-exercise code path. A definit
   signal over a window (``rep``: the whole rep; ``turn``: the frames at its turning point, within 0.1 depth
   of the deepest; ``hold``: while holding), compares it (``above`` / ``below``), and yields ``message`` with
   ``severity`` (``info``, ``warning``, ``error``) where it fails; ``views`` limits a rule to the views where
-  it can be judged.
+  it can be judged in 2D; a rule on a signal measured in 3D (``world = true`` in ``signals.toml``) applies in
+  every view when the model gives world landmarks, and ``only_2d = true`` marks a rule that stands in for a 3D
+  measure in 2D only (e.g. hip drop from the front, where the knee angle cannot be seen);
+- ``[valid]`` (optional): narrower validity ranges for this exercise than ``signals.toml``'s (a squat never
+  leans past 90 deg); frames outside any range are bad poses: skipped by the counter and by the rules.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the same parser as the tomli package, if installed
     import tomli as tomllib  # type: ignore[no-redef]
 
-from poseit.coach.kinematics import COMBINES, SIGNALS, VIEWS
+from poseit.coach.kinematics import COMBINES, SIGNALS, VIEWS, valid_range
 from poseit.errors import PoseItError
 
 MODES = ("reps", "hold")
@@ -116,6 +120,7 @@ class Rule:
     below: float | None = None
     views: tuple[str, ...] = ()
     min_duration_s: float = 1.0  # hold rules: how long the fault must last
+    only_2d: bool = False  # a 2D stand-in, not used where world landmarks give the 3D measure
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -157,10 +162,21 @@ class Exercise:
     partial_message: str = "Partial rep: full range not reached"
     description: str = ""
     view_signals: tuple[ViewSignal, ...] = ()
+    valid: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def is_hold(self) -> bool:
         return self.mode == "hold"
+
+    def valid_range(self, name: str) -> tuple[float, float]:
+        """The validity range of a signal in this exercise (``[valid]``, else ``signals.toml``)."""
+        return self.valid.get(name) or valid_range(name)
+
+    def used_signals(self) -> list[SignalSpec]:
+        """Every signal the definition reads (driving, view, posture and rule signals), once each."""
+        specs = [self.signal, *(v.signal for v in self.view_signals), *(SignalSpec(n) for n in self.posture)]
+        specs += [r.signal for r in self.rules]
+        return list(dict.fromkeys(specs))
 
 
 def _get(table: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...] = str) -> Any:
@@ -217,6 +233,12 @@ def parse_exercise(data: dict[str, Any], where: str = "exercise") -> Exercise:
             if not (isinstance(bounds, list) and len(bounds) == 2):
                 raise PoseItError(f"{where}: posture.{name} must be [min, max]")
             posture[name] = (float(bounds[0]), float(bounds[1]))
+        valid = {}
+        for name, bounds in data.get("valid", {}).items():
+            SignalSpec(name)
+            if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] < bounds[1]):
+                raise PoseItError(f"{where}: valid.{name} must be [min, max] with min < max")
+            valid[name] = (float(bounds[0]), float(bounds[1]))
         rules = []
         for i, r in enumerate(data.get("rules", [])):
             rw = f"{where} rule {r.get('id', i)}"
@@ -232,6 +254,7 @@ def parse_exercise(data: dict[str, Any], where: str = "exercise") -> Exercise:
                     below=None if r.get("below") is None else float(r["below"]),
                     views=tuple(r.get("views", ())),
                     min_duration_s=float(r.get("min_duration_s", 1.0)),
+                    only_2d=bool(r.get("only_2d", False)),
                 )
             )
         return Exercise(
@@ -246,6 +269,7 @@ def parse_exercise(data: dict[str, Any], where: str = "exercise") -> Exercise:
             partial_message=data.get("partial_message", "Partial rep: full range not reached"),
             description=data.get("description", ""),
             view_signals=tuple(view_signals),
+            valid=valid,
         )
     except (TypeError, ValueError) as exc:
         raise PoseItError(f"{where}: {exc}") from None
