@@ -19,12 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from poseit.detect.choose import TILES, DetectorStrategy, Found, surest
 from poseit.detect.roi import Roi, grid_tiles
 from poseit.detect.tracker import LandmarkSmoother, RoiTracker
 from poseit.errors import PoseItError
 from poseit.io.sources import Frame, Source, open_source, prefetch
 from poseit.keypoints import Poses
-from poseit.models import Detection, Landmarks, load_models
+from poseit.models import Landmarks, load_models
 from poseit.runtime import RuntimeConfig
 
 MODES = ("track", "detect", "whole-frame")
@@ -71,14 +72,20 @@ class PoseEstimator:
 
     Knobs: ``mode`` (see module doc); ``min_detection_score`` (detector threshold); ``min_tracking_score``
     (below this person score nobody is reported, and while tracking the detector runs again; default: the
-    landmark model's own, 0.5 for BlazePose's pose flag); ``detect_pads``: frame paddings tried in turn until
-    someone is found (0.25 = a quarter of the long side of black on every side, so people who fill or overflow
-    the frame show the detector a whole head and shoulders; 0 = the frame as is, for people too small once
-    padded); ``detect_tiles``: when still nobody is found, the detector looks at an n x n grid of overlapping
-    tiles, which finds people too small for it on the whole frame (a far-away person in a wide shot; 0 = off),
-    at most every ``tile_interval`` frames while tracking finds nobody, keeping finds that score at least
-    ``tile_min_score`` (a last resort is held to a higher bar); ``verify_interval``: every that many
-    tracked frames the detector checks the track and restarts it where it disagrees (None: never);
+    landmark model's own, 0.5 for BlazePose's pose flag); ``detect_pads``: frame paddings the detector looks
+    at (0 = the frame as is; 0.25 = a quarter of the long side of black on every side, so people who fill or
+    overflow the frame show the detector a whole head and shoulders); ``detect_retry``: ``"always"`` looks at
+    every padding and keeps the look whose person the landmark model is surest of, ``"border"`` tries the next
+    padding only when the person found touches the frame's border or nobody is found, ``"nobody"`` only when
+    nobody is found; ``choose_person``: among several people on a look, ``"prominent"`` (detector score x body
+    size x centrality) or ``"score"`` (the detector's best score, MediaPipe's rule). The old default (padded
+    first) is ``detect_pads=(0.25, 0.0), detect_retry="nobody", choose_person="score"`` (see
+    `poseit.detect.choose` and the README's accuracy tables); ``detect_tiles``: when still nobody is found, the
+    detector looks at an n x n grid of overlapping tiles, which finds people too small for it on the whole
+    frame (a far-away person in a wide shot; 0 = off), at most every ``tile_interval`` frames while tracking
+    finds nobody, keeping finds that score at least ``tile_min_score`` (a last resort is held to a higher
+    bar); ``verify_interval``: every that many tracked frames the detector checks the track and restarts it
+    where none of the people it finds agrees with the track (None: never);
     ``smooth`` with ``smoothing``
     (keyword options of `LandmarkSmoother`); ``model_options``: keyword options of the landmark model class
     (e.g. ``{"refine": False}`` turns off BlazePose's heatmap refinement); ``shared``: reuse the models this
@@ -97,7 +104,9 @@ class PoseEstimator:
         backend: str = "openvino",
         min_detection_score: float = 0.5,
         min_tracking_score: float | None = None,
-        detect_pads: tuple[float, ...] = (0.25, 0.0),
+        detect_pads: tuple[float, ...] = (0.0, 0.25),
+        detect_retry: str = "always",
+        choose_person: str = "prominent",
         detect_tiles: int = 2,
         tile_interval: int = 10,
         tile_min_score: float = 0.6,
@@ -115,10 +124,10 @@ class PoseEstimator:
         detector_score = None if mode == "whole-frame" else min_detection_score
         self.landmarks, self.detector = load_models(model, config, backend, model_options, detector_score, shared)
         self.skeleton = self.landmarks.skeleton
-        self.detect_pads = tuple(detect_pads) or (0.0,)
-        self.detect_tiles = detect_tiles
+        self.strategy = DetectorStrategy(
+            tuple(detect_pads) or (0.0,), detect_retry, choose_person, detect_tiles, tile_min_score
+        )
         self.tile_interval = max(1, tile_interval)
-        self.tile_min_score = tile_min_score
         self._misses = 0  # consecutive tracking-mode frames on which detection found nobody
         if min_tracking_score is None:
             min_tracking_score = self.landmarks.min_score
@@ -143,18 +152,22 @@ class PoseEstimator:
         if self.mode != "track":
             return self._independent([image])[0]
         self.detected = self.tracker.needs_detection
+        known: _Choice | None = None
         if self.detected:
-            roi = self.detect_many([image], tiles=self._misses % self.tile_interval == 0)[0]
-            self._misses = 0 if roi is not None else self._misses + 1
-            if roi is None:
+            known = self._choose([image], tiles=self._misses % self.tile_interval == 0)[0]
+            self._misses = 0 if known.roi is not None else self._misses + 1
+            if known.roi is None:
                 self.reset()
                 return Poses.empty(self.skeleton)
-            self.tracker.start(roi)
-        elif self.tracker.needs_verification and self.tracker.verify(self.detect_many([image], tiles=False)[0]):
+            self.tracker.start(known.roi)
+        elif self.tracker.needs_verification and self.tracker.verify(*self._check_track(image)):
             self.detected = True
             if self.smoother:
                 self.smoother.reset()
-        lm = self._landmarks([image], [self.tracker.roi])[0]
+        if known is not None and known.computed:
+            lm = known.landmarks  # the choice already ran the landmark model on this ROI
+        else:
+            lm = self._landmarks([image], [self.tracker.roi])[0]
         if lm is None:
             self.reset()
             return Poses.empty(self.skeleton)
@@ -167,61 +180,93 @@ class PoseEstimator:
             self.tracker.update(lm.score, self.landmarks.next_roi(lm, points))
             return self._to_poses(lm)
 
+    @property
+    def detect_pads(self) -> tuple[float, ...]:
+        return self.strategy.pads
+
+    @property
+    def detect_tiles(self) -> int:
+        return self.strategy.tiles
+
     def detect_many(self, images: list[np.ndarray], tiles: bool = True) -> list[Roi | None]:
-        """The best person's ROI in each image (None where nobody is found). Images run through the
-        detector's async queue together; those without a person are retried with the next padding, then
-        (with ``tiles``) on the tiles of a grid."""
+        """The chosen person's ROI in each image (None where nobody is found), by ``self.strategy``."""
+        return [c.roi for c in self._choose(images, tiles)]
+
+    def _choose(self, images: list[np.ndarray], tiles: bool = True, found: list[Found] | None = None) -> list[_Choice]:
+        """The chosen person in each image. Where the strategy leaves several options (one per look), the
+        landmark model runs on each and the one it is surest shows a person is kept, with its landmarks."""
+        found = self.detect_people(images, tiles) if found is None else found
+        options = [self.strategy.options(f, im.shape[1], im.shape[0]) for im, f in zip(images, found, strict=True)]
+        out = [_Choice(opts[0].roi if opts else None) for opts in options]
+        jobs = [(i, d.roi) for i, opts in enumerate(options) if len(opts) > 1 for d in opts]
+        if jobs:
+            results = self._landmark_outputs([images[i] for i, _ in jobs], [roi for _, roi in jobs])
+            per_image: dict[int, list[tuple[Roi, Landmarks]]] = defaultdict(list)
+            for (i, roi), lm in zip(jobs, results, strict=True):
+                per_image[i].append((roi, lm))
+            for i, pairs in per_image.items():
+                roi, lm = pairs[surest([lm.score for _, lm in pairs])]
+                out[i] = _Choice(roi, lm if lm.score >= self.tracker.min_tracking_score else None, True)
+        return out
+
+    def detect_people(self, images: list[np.ndarray], tiles: bool = True) -> list[Found]:
+        """Every person the detector finds on each image, per look (padding, or the tiles with ``tiles``)
+        that ``self.strategy`` takes. Images run through the detector's async queue together, one look at a
+        time."""
         assert self.detector is not None
-        best: list[Detection | None] = [None] * len(images)
-        todo = list(range(len(images)))
+        found: list[Found] = [{} for _ in images]
         with self.times("detect", count=len(images)):
-            for pad in self.detect_pads:
-                self._detect_into(best, [(i, images[i], pad, 0, 0) for i in todo], 0.0)
-                todo = [i for i in todo if best[i] is None]
-                if not todo:
-                    break
-            if todo and tiles and self.detect_tiles > 1:
-                jobs = []
-                for i in todo:
-                    h, w = images[i].shape[:2]
-                    for x0, y0, x1, y1 in grid_tiles(w, h, self.detect_tiles):
-                        jobs.append((i, images[i][y0:y1, x0:x1], 0.0, x0, y0))
-                self._detect_into(best, jobs, self.tile_min_score)
-        return [None if d is None else d.roi for d in best]
+            while True:
+                jobs: list[tuple[int, float | str, np.ndarray, float, int, int]] = []
+                for i, image in enumerate(images):
+                    h, w = image.shape[:2]
+                    look = self.strategy.next_look(found[i], w, h, tiles)
+                    if look is None:
+                        continue
+                    found[i][look] = []
+                    if look == TILES:
+                        for x0, y0, x1, y1 in grid_tiles(w, h, self.strategy.tiles):
+                            jobs.append((i, look, image[y0:y1, x0:x1], 0.0, x0, y0))
+                    else:
+                        jobs.append((i, look, image, float(look), 0, 0))
+                if not jobs:
+                    return found
+                inputs = [self.detector.preprocess(image, pad) for _, _, image, pad, _, _ in jobs]
+                outputs = self.detector.backend.infer_many(tensor for tensor, _ in inputs)
+                for (i, look, _, _, x0, y0), out, (_, box) in zip(jobs, outputs, inputs, strict=True):
+                    found[i][look] += [d.shifted(x0, y0) for d in self.detector.postprocess(out, box)]
 
-    def _detect_into(
-        self, best: list[Detection | None], jobs: list[tuple[int, np.ndarray, float, int, int]], min_score: float
-    ) -> None:
-        """Run (image index, image, padding, x offset, y offset) jobs; keep each image's best detection that
-        scores at least ``min_score`` (on top of the detector's own threshold)."""
-        assert self.detector is not None
-        inputs = [self.detector.preprocess(image, pad) for _, image, pad, _, _ in jobs]
-        outputs = self.detector.backend.infer_many(tensor for tensor, _ in inputs)
-        for (i, _, _, x0, y0), out, (_, letterbox) in zip(jobs, outputs, inputs, strict=True):
-            found = self.detector.postprocess(out, letterbox)
-            if found and found[0].score >= min_score and (best[i] is None or found[0].score > best[i].score):
-                best[i] = found[0].shifted(x0, y0)
+    def _check_track(self, image: np.ndarray) -> tuple[Roi | None, list[Roi]]:
+        """The person the detector would choose and everybody it finds (no tiles), for checking the track."""
+        found = self.detect_people([image], tiles=False)
+        return self._choose([image], found=found)[0].roi, [d.roi for d in self.strategy.candidates(found[0])]
 
-    def _landmarks(self, images: list[np.ndarray], rois: list[Roi]) -> list[Landmarks | None]:
-        """Landmarks in each ROI (through the async queue); None where the model sees no person."""
+    def _landmark_outputs(self, images: list[np.ndarray], rois: list[Roi]) -> list[Landmarks]:
+        """The landmark model's output in each ROI (through the async queue), whatever its person score."""
         with self.times("landmarks", count=len(images)):
             inputs = [self.landmarks.preprocess(image, roi) for image, roi in zip(images, rois, strict=True)]
             outputs = list(self.landmarks.backend.infer_many(tensor for tensor, _ in inputs))
         with self.times("post", count=len(images)):
-            results = [self.landmarks.postprocess(out, meta) for out, (_, meta) in zip(outputs, inputs, strict=True)]
+            return [self.landmarks.postprocess(out, meta) for out, (_, meta) in zip(outputs, inputs, strict=True)]
+
+    def _landmarks(self, images: list[np.ndarray], rois: list[Roi]) -> list[Landmarks | None]:
+        """Landmarks in each ROI; None where the model sees no person."""
+        results = self._landmark_outputs(images, rois)
         return [lm if lm.score >= self.tracker.min_tracking_score else None for lm in results]
 
     def _independent(self, images: list[np.ndarray]) -> list[Poses]:
         """Detect and whole-frame modes: every frame on its own, stages batched through the async queue."""
         if self.mode == "whole-frame":
-            rois: list[Roi | None] = [Roi.whole_frame(im.shape[1], im.shape[0]) for im in images]
+            chosen = [_Choice(Roi.whole_frame(im.shape[1], im.shape[0])) for im in images]
         else:
-            rois = self.detect_many(images)
+            chosen = self._choose(images)
         self.detected = self.mode == "detect"
-        found = [i for i, roi in enumerate(rois) if roi is not None]
-        landmarks = self._landmarks([images[i] for i in found], [rois[i] for i in found])
+        landmarks = {i: c.landmarks for i, c in enumerate(chosen) if c.computed}
+        todo = [(i, c.roi) for i, c in enumerate(chosen) if c.roi is not None and not c.computed]
+        found = self._landmarks([images[i] for i, _ in todo], [roi for _, roi in todo])
+        landmarks.update((i, lm) for (i, _), lm in zip(todo, found, strict=True))
         out = [Poses.empty(self.skeleton)] * len(images)
-        for i, lm in zip(found, landmarks, strict=True):
+        for i, lm in landmarks.items():
             if lm is not None:
                 out[i] = self._to_poses(lm)
         return out
@@ -249,6 +294,16 @@ class PoseEstimator:
             poses = self._independent([f.image for f in chunk])
             for frame, p in zip(chunk, poses, strict=True):
                 yield PoseResult(frame, p, self.detected)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """The person chosen on one image: their ROI (None: nobody) and, where the choice ran the landmark model
+    (``computed``), its landmarks there (None: below the person score)."""
+
+    roi: Roi | None
+    landmarks: Landmarks | None = None
+    computed: bool = False
 
 
 def _batched(items: Iterator[Frame], n: int) -> Iterator[list[Frame]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -51,10 +52,15 @@ class RoiTracker:
     def start(self, roi: Roi) -> None:
         self.roi, self._age = roi, 0
 
-    def verify(self, detected: Roi | None) -> bool:
-        """Check the track against a fresh detection; returns True (and restarts from the detection) when
-        they disagree. No detection leaves the track alone: tracking holds people the detector misses."""
-        if detected is None or self.roi is None or detected.agrees_with(self.roi):
+    def verify(self, detected: Roi | None, others: Sequence[Roi] = ()) -> bool:
+        """Check the track against a fresh detection (``detected``: the person the detector would choose;
+        ``others``: everybody it found); returns True (and restarts from ``detected``) when none of them
+        agrees with the track, so another person in view (a passer-by) never takes the track over while the
+        tracked person is still found. No detection leaves the track alone: tracking holds people the
+        detector misses."""
+        if detected is None or self.roi is None:
+            return False
+        if any(roi.agrees_with(self.roi) for roi in (detected, *others)):
             return False
         self.reset()
         self.start(detected)
