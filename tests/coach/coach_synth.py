@@ -107,13 +107,34 @@ def body_points(pose: Pose) -> dict[str, np.ndarray]:
     return pts
 
 
+YAWS = {"side": 0.0, "oblique": 45.0, "front": 90.0}
+METRES = 0.5  # a torso length in metres, for world landmarks
+
+
 def project(
-    pts: dict[str, np.ndarray], view: str, origin: tuple[float, float] = (640, 360), scale: float = PIXELS
+    pts: dict[str, np.ndarray],
+    view: str,
+    origin: tuple[float, float] = (640, 360),
+    scale: float = PIXELS,
+    yaw: float | None = None,
 ) -> dict[str, np.ndarray]:
-    """Image pixels (x right, y down) seen from the ``side`` (facing right), the ``front`` or ``oblique``."""
-    yaw = {"side": 0.0, "oblique": 45.0, "front": 90.0}[view]
+    """Image pixels (x right, y down) seen from the ``side`` (facing right), the ``front`` or ``oblique``, or
+    from any camera ``yaw`` (degrees about the vertical; 180 = the other side, 135 = rear-oblique)."""
+    yaw = YAWS[view] if yaw is None else yaw
     c, s = np.cos(np.radians(yaw)), np.sin(np.radians(yaw))
     return {k: np.array([origin[0] + scale * (v[0] * c + v[2] * s), origin[1] + scale * v[1]]) for k, v in pts.items()}
+
+
+def world_coords(pts: dict[str, np.ndarray], yaw: float, pitch: float = 0.0) -> dict[str, np.ndarray]:
+    """BlazePose-style world landmarks in metres (x right, y down, z away from the camera, origin at the hips)
+    for a camera at ``yaw`` tilted down by ``pitch`` degrees (gravity then no longer lies along y)."""
+    c, s = np.cos(np.radians(yaw)), np.sin(np.radians(yaw))
+    cp, sp = np.cos(np.radians(pitch)), np.sin(np.radians(pitch))
+    out = {}
+    for k, v in pts.items():
+        x, y, z = v[0] * c + v[2] * s, v[1], -v[0] * s + v[2] * c
+        out[k] = METRES * np.array([x, y * cp - z * sp, y * sp + z * cp])
+    return out
 
 
 def sequence(
@@ -125,22 +146,34 @@ def sequence(
     noise_px: float = 0.0,
     seed: int = 0,
     scale: float = PIXELS,
+    world: bool = False,
+    yaws: list[float] | None = None,
+    pitch: float = 0.0,
 ) -> PoseSequence:
     """A `PoseSequence` of the posed frames on ``skeleton``; in side view the right side (away from the camera)
-    is scored ``far_side_score``."""
+    is scored ``far_side_score``. ``world`` adds world landmarks (as BlazePose gives); ``yaws`` sets the
+    camera yaw per frame (a camera moving round the person, or a dissolve between two views); ``pitch`` tilts
+    the camera down (world landmarks only)."""
     skel = get_skeleton(skeleton)
     rng = np.random.default_rng(seed)
     xy = np.zeros((len(poses), skel.num_joints, 2), np.float32)
+    xyz = np.zeros((len(poses), skel.num_joints, 3), np.float32)
     scores = np.ones((len(poses), skel.num_joints), np.float32)
     for t, pose in enumerate(poses):
-        image = project(body_points(pose), view, scale=scale)
+        yaw = YAWS[view] if yaws is None else yaws[t]
+        pts = body_points(pose)
+        image = project(pts, view, scale=scale, yaw=yaw)
+        metric = world_coords(pts, yaw, pitch)
         for k, name in enumerate(skel.joints):
             xy[t, k] = image[name]
-            if view == "side" and "right" in name.split("_"):
+            xyz[t, k] = metric[name]
+            if view == "side" and yaws is None and "right" in name.split("_"):
                 scores[t, k] = far_side_score
     if noise_px:
         xy += rng.normal(0, noise_px, xy.shape).astype(np.float32)
-    return PoseSequence.from_array(xy, skeleton, fps, scores, 1280, 720)
+        xyz += rng.normal(0, noise_px / scale * METRES, xyz.shape).astype(np.float32)
+    seq = PoseSequence.from_array(xy, skeleton, fps, scores, 1280, 720)
+    return replace(seq, world=xyz) if world else seq
 
 
 def reps(
@@ -186,6 +219,10 @@ PUSHUP_TOP = Pose(body_pitch=85, upper_arm=180 - 85, forearm=180 - 85)
 PUSHUP_BOTTOM = replace(PUSHUP_TOP, upper_arm=180 - 85 - 50, forearm=180 - 85 + 55)  # elbows at ~75 degrees
 CURL_BOTTOM = Pose(forearm=180)
 CURL_TOP = Pose(forearm=35)  # elbow at ~35 degrees
+HANG = Pose(upper_arm=0, forearm=0)  # dead hang: arms straight overhead
+PULLUP_TOP = Pose(upper_arm=135, forearm=10)  # elbows at ~55 degrees, hands at shoulder height
+DIP_TOP = Pose(trunk=15)  # arms locked out, straight down
+DIP_BOTTOM = Pose(trunk=15, upper_arm=250, forearm=160)  # upper arms back, elbows at ~90 degrees
 
 
 def squat_frames(fps: float = 30.0, count: int = 3, **bottom) -> list[Pose]:
@@ -233,6 +270,8 @@ CASES = {
         Pose(arm_spread=170, forearm=0, forearm_spread=0),
     ),
     "lateral_raise": Case("lateral_raise", "front", Pose(arm_spread=10), Pose(arm_spread=90)),
+    "pullup": Case("pullup", "side", HANG, PULLUP_TOP),
+    "dip": Case("dip", "side", DIP_TOP, DIP_BOTTOM),
     "situp": Case(
         "situp",
         "side",
@@ -289,4 +328,8 @@ FAULTS: dict[str, tuple[str, str, dict[str, Pose]]] = {
     ),
     "lateral_raise.swinging": ("lateral_raise", "oblique", {"bottom": _bottom("lateral_raise", trunk=28)}),
     "situp.full_range": ("situp", "side", {"bottom": _bottom("situp", trunk=57)}),
+    "pullup.dead_hang": ("pullup", "side", {"start": _start("pullup", upper_arm=38)}),  # hangs at 142 deg
+    "pullup.kipping": ("pullup", "side", {"bottom": _bottom("pullup", trunk=35)}),
+    "dip.depth": ("dip", "side", {"bottom": _bottom("dip", forearm=172)}),  # elbows only to ~102 deg
+    "dip.lockout": ("dip", "side", {"start": _start("dip", forearm=150)}),  # tops out at 150 deg
 }
