@@ -1,4 +1,4 @@
-# Pose-It! — `make run` (set up, pull models, run the main job) and `make test` (set up, pull, run the suite).
+# Pose-It! — `make run` (set up, pull models, start the live coaching web app) and `make test` (set up, pull, run the suite).
 PY      ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
@@ -7,21 +7,23 @@ DEMO    := $(wildcard ../shared/data/exercise-videos/Tayyab-Abdullah+PushUp-Coun
 SOURCE  ?= $(if $(wildcard /dev/video0),0,$(if $(DEMO),$(DEMO),0))
 OUT     ?= out
 MODEL   ?= blazepose-full
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
 
-.PHONY: run test setup dev models peer lint format bench clean
+.PHONY: run track test setup dev models peer lint format bench bench-serve clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# runtime install (numpy, OpenCV, OpenVINO)
+# runtime install (numpy, OpenCV, OpenVINO) with the web app's `serve` extra (FastAPI, uvicorn)
 $(VENV)/.runtime: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[serve]'
 	touch $@
 
-# everything the test suite needs (dev tools, ONNX Runtime, the torch `train` extra)
+# everything the test suite needs (dev tools, ONNX Runtime, Playwright, the torch `train` and web `serve` extras)
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,train]'
+	$(BIN)/pip install -q -e '.[dev,train,serve]'
 	touch $@ $(VENV)/.runtime
 
 setup: $(VENV)/.runtime
@@ -30,10 +32,16 @@ dev: $(VENV)/.dev
 models: $(VENV)/.runtime
 	$(BIN)/poseit models pull
 
-# only what the run needs (the detector and MODEL when it is a registered name): no npm needed for the full model
+# the live coaching web app on this machine; pulls only the detector and MODEL (no npm needed for the full model)
 run: setup
 	$(BIN)/poseit models pull blazepose-detector $(filter blazepose-%,$(MODEL))
-	@echo "poseit run on $(SOURCE) (choose with make run SOURCE=video|image|folder|webcam index|URL)"
+	@echo "Pose-It! live coach: open http://$(HOST):$(PORT)/ in a browser (Ctrl+C stops)"
+	$(BIN)/poseit serve --host $(HOST) --port $(PORT) --model $(MODEL)
+
+# the command-line job: track poses from SOURCE into out/ (annotated video, JSON Lines, CSV)
+track: setup
+	$(BIN)/poseit models pull blazepose-detector $(filter blazepose-%,$(MODEL))
+	@echo "poseit run on $(SOURCE) (choose with make track SOURCE=video|image|folder|webcam index|URL)"
 	$(BIN)/poseit run $(SOURCE) --model $(MODEL) --out-video $(OUT)/poses.mp4 --out-json $(OUT)/poses.jsonl --out-csv $(OUT)/poses.csv
 
 test: dev models
@@ -58,6 +66,9 @@ peer: .venv-mediapipe/.ok
 
 bench: setup models peer
 	$(BIN)/python benchmarks/bench_pipeline.py
+
+bench-serve: dev models
+	$(BIN)/python benchmarks/bench_serve.py
 
 clean:
 	rm -rf $(VENV) .venv-mediapipe out .pytest_cache .ruff_cache

@@ -1,0 +1,215 @@
+"""Load benchmark of `poseit serve` on loopback: N concurrent WebSocket clients stream recorded 640x480 JPEG
+frames as fast as answers come (one frame in flight per client, as the page does) and record per-client frame
+rate and round-trip latency. Each N runs against its own fresh server process.
+
+    .venv/bin/python benchmarks/bench_serve.py [--clients 1 2 4 8] [--seconds 20] [--clip CLIP]
+
+Writes benchmarks/results/serve.json and serve.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("POSEIT_DATA", ROOT.parent / "shared" / "data"))
+DEFAULT_CLIP = DATA / "exercise-videos" / "Tayyab-Abdullah+PushUp-Counter" / "pushup2.mp4"
+RESULTS = ROOT / "benchmarks" / "results"
+TARGETS = {1: (25.0, 80.0), 4: (10.0, None)}  # clients: (min FPS per client, max p95 round trip ms)
+
+
+def machine() -> str:
+    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    name = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")), "?")
+    return f"{name}, {os.cpu_count()} cores"
+
+
+def recorded_frames(clip: Path, skip: int = 60, limit: int = 300) -> list[bytes]:
+    """The clip's frames after its title card, centre-cropped to 4:3 and scaled to 640x480, as JPEG."""
+    cap = cv2.VideoCapture(str(clip))
+    out: list[bytes] = []
+    i = 0
+    while len(out) < limit:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        i += 1
+        if i <= skip:
+            continue
+        h, w = frame.shape[:2]
+        cw = min(w, round(h * 4 / 3))
+        x0 = (w - cw) // 2
+        small = cv2.resize(frame[:, x0 : x0 + cw], (640, 480), interpolation=cv2.INTER_AREA)
+        out.append(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
+    if not out:
+        sys.exit(f"bench_serve: no frames read from {clip}")
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, db: Path, extra: list[str]) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "poseit.cli", "serve", "--port", str(port), "--db", str(db), "--max-fps", "0"]
+    proc = subprocess.Popen([*cmd, *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    import urllib.request
+
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"bench_serve: server exited: {proc.stderr.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/exercises", timeout=2):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    sys.exit("bench_serve: server did not start")
+
+
+async def client(url: str, frames: list[bytes], offset: int, warmup: float, seconds: float) -> dict:
+    from websockets.asyncio.client import connect
+
+    from poseit.serve.client import pack_frame
+
+    async with connect(url, max_size=None) as ws:
+        json.loads(await ws.recv())  # hello
+        await ws.send(json.dumps({"type": "start", "exercise": "pushup"}))
+        json.loads(await ws.recv())
+        rtts: list[float] = []
+        t0 = time.perf_counter()
+        measured_from = t0 + warmup
+        n = 0
+        while True:
+            now = time.perf_counter()
+            if now >= measured_from + seconds:
+                break
+            n += 1
+            await ws.send(pack_frame(n, (now - t0) * 1000, frames[(offset + n) % len(frames)]))
+            answer = json.loads(await ws.recv())
+            if answer.get("type") != "result":
+                raise RuntimeError(f"unexpected answer {answer}")
+            if now >= measured_from:
+                rtts.append((time.perf_counter() - now) * 1000)
+        await ws.send(json.dumps({"type": "stop"}))
+        await ws.recv()
+    return {"frames": len(rtts), "fps": len(rtts) / seconds, "rtt_ms": rtts}
+
+
+async def run_clients(url: str, frames: list[bytes], n: int, warmup: float, seconds: float) -> list[dict]:
+    step = len(frames) // n
+    return await asyncio.gather(*(client(url, frames, i * step, warmup, seconds) for i in range(n)))
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def measure(n: int, frames: list[bytes], args: argparse.Namespace, tmp: Path) -> dict:
+    port = free_port()
+    proc = start_server(port, tmp / f"bench-{n}.db", args.server_args)
+    try:
+        results = asyncio.run(run_clients(f"ws://127.0.0.1:{port}/ws", frames, n, args.warmup, args.seconds))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    fps = [r["fps"] for r in results]
+    rtts = [x for r in results for x in r["rtt_ms"]]
+    row = {
+        "clients": n,
+        "fps_per_client_mean": statistics.fmean(fps),
+        "fps_per_client_min": min(fps),
+        "fps_total": sum(fps),
+        "rtt_p50_ms": pct(rtts, 50),
+        "rtt_p95_ms": pct(rtts, 95),
+        "rtt_p95_ms_worst_client": max(pct(r["rtt_ms"], 95) for r in results),
+        "per_client": [
+            {"fps": r["fps"], "rtt_p50_ms": pct(r["rtt_ms"], 50), "rtt_p95_ms": pct(r["rtt_ms"], 95)} for r in results
+        ],
+    }
+    target = TARGETS.get(n)
+    if target:
+        ok = row["fps_per_client_min"] >= target[0] and (target[1] is None or row["rtt_p95_ms"] <= target[1])
+        row["target"] = f">= {target[0]:g} FPS each" + (f", p95 <= {target[1]:g} ms" if target[1] else "")
+        row["target_met"] = ok
+    print(
+        f"{n} clients: {row['fps_per_client_mean']:.1f} FPS per client (min {row['fps_per_client_min']:.1f}), "
+        f"total {row['fps_total']:.1f}; round trip p50 {row['rtt_p50_ms']:.0f} ms, p95 {row['rtt_p95_ms']:.0f} ms",
+        flush=True,
+    )
+    return row
+
+
+def write(rows: list[dict], args: argparse.Namespace, command: str) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "date": dt.date.today().isoformat(),
+        "machine": machine(),
+        "clip": str(args.clip.relative_to(DATA)) if args.clip.is_relative_to(DATA) else args.clip.name,
+        "frames": "640x480 JPEG (quality 80), centre-cropped 4:3 from the clip",
+        "seconds": args.seconds,
+        "warmup_s": args.warmup,
+        "server_args": ["--max-fps", "0", *args.server_args],
+        "command": command,
+    }
+    (RESULTS / "serve.json").write_text(json.dumps({**meta, "rows": rows}, indent=1) + "\n")
+    lines = [
+        f"Measured {meta['date']} on {meta['machine']}; `{command}`; clip `{meta['clip']}`, {meta['frames']};",
+        f"{args.seconds:g} s per configuration after {args.warmup:g} s warm-up, each in its own `poseit serve` "
+        f"process (`{' '.join(meta['server_args'])}`), model blazepose-full f32 on CPU.",
+        "",
+        "| clients | FPS per client (mean / min) | total FPS | round trip p50 ms | p95 ms | target |",
+        "|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        target = r.get("target", "")
+        if target:
+            target += " (met)" if r["target_met"] else " (**not met**)"
+        lines.append(
+            f"| {r['clients']} | {r['fps_per_client_mean']:.1f} / {r['fps_per_client_min']:.1f} | {r['fps_total']:.1f} "
+            f"| {r['rtt_p50_ms']:.0f} | {r['rtt_p95_ms']:.0f} | {target} |"
+        )
+    (RESULTS / "serve.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main() -> None:
+    import tempfile
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, nargs="+", default=[1, 2, 4, 8])
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--warmup", type=float, default=3.0)
+    ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    ap.add_argument("--server-args", nargs=argparse.REMAINDER, default=[], help="extra poseit serve arguments")
+    args = ap.parse_args()
+    if not args.clip.is_file():
+        sys.exit(f"bench_serve: clip not found: {args.clip} (set POSEIT_DATA or --clip)")
+    frames = recorded_frames(args.clip)
+    command = "python benchmarks/bench_serve.py " + " ".join(sys.argv[1:])
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [measure(n, frames, args, Path(tmp)) for n in args.clients]
+    write(rows, args, command.strip())
+
+
+if __name__ == "__main__":
+    main()
