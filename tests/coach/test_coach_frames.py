@@ -220,3 +220,32 @@ def test_real_hard_cuts_are_found(data_dir):
 def test_one_shot_clips_have_no_transitions(data_dir, clip):
     features, fps = clip_features(data_dir / "exercise-videos" / clip)
     assert transitions(features, fps) == []
+
+
+def live_results(seq: PoseSequence, images: list[np.ndarray]):
+    from poseit.io.sources import Frame
+    from poseit.keypoints import Poses
+    from poseit.pipeline import PoseResult
+
+    for t, image in enumerate(images):
+        poses = Poses(seq.xy[t][None], seq.scores[t][None], seq.skeleton)
+        yield PoseResult(Frame(image, t, float(seq.times[t])), poses, False)
+
+
+@pytest.mark.parametrize("cut", [True, False])
+def test_live_coach_cuts_from_the_image(cut):
+    """Live: a hard cut mid-rep makes that rep partial; the same joints jump with a continuous picture does not."""
+    from poseit.coach.live import LiveCoach
+
+    seq = sequence(squats(), noise_px=0.5)
+    at = 30 + 66 + 24
+    xy = seq.xy.copy()
+    xy[at : at + 2] += [300.0, -200.0]
+    jumped = replace(seq, xy=xy)
+    rooms = [scene(1)] * at + [scene(2 if cut else 1)] * (len(seq) - at)
+    images = [draw(room, p, seq.skeleton) for room, p in zip(rooms, seq.xy, strict=True)]
+    coach = LiveCoach("squat", seq.skeleton, seq.fps)
+    for result in live_results(jumped, images):
+        coach(result)
+    coach.close()
+    assert (coach.reps, coach.partial_reps) == ((2, 1) if cut else (3, 0))
