@@ -120,3 +120,23 @@ def test_world_landmarks_round_trip(tmp_path):
     assert seq.to_skeleton("penn13").world.shape == (2, 13, 3)
     assert PoseSequence.load(tmp_path / "s.npz").slice(1, 2).world.shape == (1, 33, 3)
     assert Body.from_sequence(replace(seq, world=None)).has_world is False
+
+
+def test_live_coach_uses_world_landmarks_like_offline():
+    """The live coach carries world landmarks too: through a side->front dissolve it counts what offline does."""
+    from poseit.coach.live import LiveCoach
+    from poseit.io.sources import Frame
+    from poseit.keypoints import Poses
+    from poseit.pipeline import PoseResult
+
+    frames = CASES["squat"].frames(count=3)
+    yaws = np.interp(np.arange(len(frames)), [0, 0.45 * len(frames), 0.6 * len(frames)], [0, 0, 90]).tolist()
+    seq = sequence(frames, "side", "blazepose33", world=True, yaws=yaws)
+    coach = LiveCoach("squat", seq.skeleton, seq.fps)
+    for t in range(len(seq)):
+        poses = Poses(seq.xy[t][None], seq.scores[t][None], seq.skeleton, world=seq.world[t][None])
+        coach(PoseResult(Frame(np.zeros((8, 8, 3), np.uint8), t, float(seq.times[t])), poses, False))
+    assert coach._sequence().world is not None  # the buffered history keeps them
+    coach.close()
+    assert coach.reps == len(analyze(seq, "squat").reps) == 3
+    assert coach.partial_reps == 0 and not coach.issues

@@ -34,7 +34,7 @@ from poseit.coach.kinematics import Body
 from poseit.coach.library import Exercise, get_exercise
 from poseit.coach.periodic import PeriodicResult
 from poseit.coach.report import FEEDBACK_SHOW_S, status_lines
-from poseit.coach.sequence import PoseSequence, person_arrays
+from poseit.coach.sequence import PoseSequence, person_arrays, stack_world
 from poseit.pipeline import PoseResult
 
 BUFFER_S = 8.0  # seconds of keypoints the live kinematics look back on
@@ -70,8 +70,8 @@ class LiveCoach:
     # --- per frame ---------------------------------------------------------------------------------------------
     def __call__(self, result: PoseResult) -> tuple[list[str], dict[str, Any]]:
         frame, t = result.frame.index, float(result.frame.time_s)
-        xy, scores = person_arrays(result.poses, self.skeleton)
-        self._frames.append((frame, t, xy, scores, frame_features(result.frame.image)))
+        xy, scores, world = person_arrays(result.poses, self.skeleton, with_world=True)
+        self._frames.append((frame, t, xy, scores, frame_features(result.frame.image), world))
         self._seen += 1
         event = None
         if self.mode == AUTO:
@@ -89,7 +89,8 @@ class LiveCoach:
         scores = np.stack([f[3] for f in frames])
         times = np.array([f[1] for f in frames])
         images = FrameFeatures.stack([f[4] for f in frames])
-        return PoseSequence(xy, scores, self.skeleton, self.fps, times, frames=images)
+        world = stack_world([f[5] for f in frames], xy.shape[1])  # 3D signals, as offline, where the model has them
+        return PoseSequence(xy, scores, self.skeleton, self.fps, times, world=world, frames=images)
 
     def _step_exercise(self) -> RepEvent | None:
         assert self.exercise is not None

@@ -142,7 +142,7 @@ class PoseSequence:
         xy_arr = np.stack(xys) if xys else np.zeros((0, k, 2), np.float32)
         sc_arr = np.stack(scs) if scs else np.zeros((0, k), np.float32)
         times_arr = np.asarray(times, dtype=np.float64)
-        return cls(xy_arr, sc_arr, name, fps, times_arr, width, height, _stack_world(worlds, k))
+        return cls(xy_arr, sc_arr, name, fps, times_arr, width, height, stack_world(worlds, k))
 
     @classmethod
     def from_video(
@@ -182,7 +182,7 @@ class PoseSequence:
         if not xys:
             raise PoseItError(f"no frames decoded from {path}")
         k = get_skeleton(estimator.skeleton).num_joints
-        world = _stack_world(worlds, k)
+        world = stack_world(worlds, k)
         arrays = (np.stack(xys), np.stack(scs), estimator.skeleton, source.fps, np.asarray(times), width, height)
         return cls(*arrays, world, FrameFeatures.stack(images))
 
@@ -235,7 +235,7 @@ def person_arrays(poses: Poses, skeleton: str, with_world: bool = False) -> tupl
     return xy, scores, None if world is None else world[0].astype(np.float32)
 
 
-def _stack_world(worlds: list[np.ndarray | None], k: int) -> np.ndarray | None:
+def stack_world(worlds: list[np.ndarray | None], k: int) -> np.ndarray | None:
     """(T, K, 3) world landmarks, or None when no frame had any (a model without them); frames without a
     person are NaN."""
     if not worlds or all(w is None for w in worlds):
