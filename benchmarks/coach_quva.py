@@ -6,7 +6,7 @@ features from the same pass).
 
 Metrics: MAE = mean |count - true| / true, OBO = share of clips within +-1 of the true count (true count =
 number of annotated repetition ends), on the dev and test split separately. The split is fixed by a hash of
-the video name (`SPLIT`); every parameter of the pixel counter and the fusion was chosen on the dev videos
+the video name (`DEV`); every parameter of the pixel counter and the fusion was chosen on the dev videos
 only. Also prints the pose and pixel counts with their confidences, and what ``auto`` picks and counts.
 """
 
