@@ -18,7 +18,8 @@ The images' detector and landmark outputs are computed once and cached (``--cach
 $POSEIT_CACHE or /work/extdata/cache/detstrat; never inside the repository), so every strategy is a selection
 over the cache. Paths: see `poseit.evaluate.datasets.default_paths`.
 
-    python benchmarks/eval_detector_strategy.py [--model blazepose-full] [--other-models lite heavy]
+    python benchmarks/eval_detector_strategy.py [--model blazepose-full] \
+        [--other-models blazepose-lite blazepose-heavy] [--other-splits test]
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from poseit.evaluate.datasets import (
 )
 from poseit.evaluate.person import score_images
 from poseit.skeletons.mapping import convert_arrays
-from strategy_cache import PAD, CachedImage, Candidate, build
+from strategy_cache import PAD, CachedImage, Candidate, build, landmarks_for, roi_key
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MIN_PERSON_SCORE = 0.5  # BlazePose's pose flag: below it the engine reports nobody
@@ -78,9 +79,8 @@ def load_set(name: str, paths: dict[str, Path]) -> list[LabelledImage]:
     return group_by_image(samples)
 
 
-def simulate(strategy: DetectorStrategy, cached: CachedImage) -> tuple[Candidate | None, int, int]:
-    """What the engine does with ``strategy`` on a cached image: the candidate it keeps, how many detector
-    looks it took (the tiles count as one) and how many landmark runs the choice took (the kept one included)."""
+def options_of(strategy: DetectorStrategy, cached: CachedImage) -> tuple[list[Candidate], int]:
+    """The options ``strategy`` leaves on a cached image, and how many detector looks it took (tiles: one)."""
     by_look = {PAD: cached.found("padded"), 0.0: cached.found("plain"), TILES: cached.found("tiles")}
     found: dict = {}
     looks = 0
@@ -88,9 +88,20 @@ def simulate(strategy: DetectorStrategy, cached: CachedImage) -> tuple[Candidate
         found[look] = [c.detection for c in by_look[look]]
         looks += 1
     options = strategy.options(found, cached.width, cached.height)
-    if not options:
+    return [next(c for c in cached.candidates if c.detection is d) for d in options], looks
+
+
+def simulate(
+    strategy: DetectorStrategy, cached: CachedImage, other: dict | None = None
+) -> tuple[Candidate | None, int, int]:
+    """What the engine does with ``strategy`` on a cached image: the candidate it keeps, how many detector
+    looks it took and how many landmark runs the choice took (the kept one included). ``other``: another
+    landmark model's outputs on the options' ROIs (`strategy_cache.landmarks_for`) instead of the cached ones."""
+    cands, looks = options_of(strategy, cached)
+    if not cands:
         return None, looks, 0
-    cands = [next(c for c in cached.candidates if c.detection is d) for d in options]
+    if other is not None:
+        cands = [Candidate(c.source, c.detection, *other[cached.image, roi_key(c.detection.roi)]) for c in cands]
     return cands[surest([c.score for c in cands])], looks, len(cands)
 
 
@@ -127,6 +138,34 @@ def table(rows: dict[str, dict[str, dict]], sets: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def score_other_model(model: str, split: str, paths: dict, base: str, cache_dir: Path) -> dict[str, dict]:
+    """The old and the new default with another landmark model: the detector's finds come from the cache (the
+    detector is the same), the landmark model runs on the options' ROIs."""
+    rows: dict[str, dict] = {OLD: {}, NEW: {}}
+    looks: dict[str, list[int]] = {OLD: [], NEW: []}
+    runs: dict[str, list[int]] = {OLD: [], NEW: []}
+    for set_name in SETS[split]:
+        images = load_set(set_name, paths)
+        cache = build([im.image for im in images], base, cache_dir / f"{set_name}_{base}.pkl")
+        jobs: dict[str, list] = {}
+        for name in rows:
+            for c in cache:
+                jobs.setdefault(c.image, []).extend(o.detection.roi for o in options_of(STRATEGIES[name], c)[0])
+        other = landmarks_for(list(jobs.items()), model, cache_dir / f"{set_name}_{model}_rois.pkl")
+        for name in rows:
+            picks = [simulate(STRATEGIES[name], c, other) for c in cache]
+            looks[name] += [n for _, n, _ in picks]
+            runs[name] += [n for _, _, n in picks]
+            by_image = {c.image: p for c, (p, _, _) in zip(cache, picks, strict=True)}
+            rows[name][set_name] = evaluate(images, cache, lambda c, m=by_image: m[c.image])
+    for name in rows:
+        rows[name]["cost"] = {
+            "detector_looks_per_image": float(np.mean(looks[name])),
+            "landmark_runs_per_image": float(np.mean(runs[name])),
+        }
+    return rows
+
+
 def machine() -> str:
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
@@ -142,6 +181,10 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("POSEIT_CACHE", "/work/extdata/cache/detstrat")))
     ap.add_argument("--splits", nargs="+", default=["dev", "test"], choices=list(SETS))
     ap.add_argument("--json", type=Path, help="results JSON (default: results/eval_detector_strategy_MODEL.json)")
+    ap.add_argument(
+        "--other-models", nargs="*", default=[], help="also score these landmark models, old and new default only"
+    )
+    ap.add_argument("--other-splits", nargs="+", default=["test"], choices=list(SETS), help="for --other-models")
     args = ap.parse_args()
     paths = default_paths()
     results: dict = {
@@ -174,6 +217,11 @@ def main() -> None:
         print(f"\n{split}: {args.model}; LSP: PCK@0.2; MPII: PCKh@0.5 / PCK@0.2; "
               "(nobody % / unlabelled % / main person %)")  # fmt: skip
         print(table(rows, SETS[split]))
+        for model in args.other_models if split in args.other_splits else []:
+            other_rows = score_other_model(model, split, paths, args.model, args.cache)
+            results["splits"][f"{split} {model}"] = other_rows
+            print(f"\n{split}: {model} (detections from the {args.model} cache)")
+            print(table(other_rows, SETS[split]))
     out = args.json or RESULTS / f"eval_detector_strategy_{args.model}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

@@ -99,3 +99,39 @@ def build(paths: list[str], model: str, cache: Path, progress: bool = True) -> l
                 with open(cache, "wb") as f:
                     pickle.dump((CACHE_VERSION, store), f)
     return [store[p] for p in paths]
+
+
+def roi_key(roi: Roi) -> tuple[float, ...]:
+    return tuple(round(float(v), 2) for v in (roi.cx, roi.cy, roi.width, roi.height, roi.rotation))
+
+
+def landmarks_for(
+    jobs: list[tuple[str, list[Roi]]], model: str, cache: Path, progress: bool = True
+) -> dict[tuple, tuple[np.ndarray, np.ndarray, float]]:
+    """Another landmark model's (xy, visibility, person score) on given ROIs of given images, keyed by (image,
+    `roi_key`); computed where missing from ``cache`` and saved."""
+    from tqdm import tqdm
+
+    from poseit.io.sources import read_image
+    from poseit.pipeline import PoseEstimator
+
+    store: dict[tuple, tuple[np.ndarray, np.ndarray, float]] = {}
+    if cache.is_file():
+        with open(cache, "rb") as f:
+            version, store = pickle.load(f)
+        if version != CACHE_VERSION:
+            store = {}
+    todo = [(p, [r for r in rois if (p, roi_key(r)) not in store]) for p, rois in jobs]
+    todo = [(p, rois) for p, rois in todo if rois]
+    if todo:
+        est = PoseEstimator(model, mode="detect", num_threads=1)
+        for i, (p, rois) in enumerate(tqdm(todo, unit="image", disable=not progress, leave=False)):
+            image = read_image(p)
+            for roi in rois:
+                r = est.landmarks(image, roi)
+                store[p, roi_key(roi)] = (r.xy.astype(np.float32), r.scores.astype(np.float32), float(r.score))
+            if (i + 1) % 500 == 0 or i + 1 == len(todo):
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                with open(cache, "wb") as f:
+                    pickle.dump((CACHE_VERSION, store), f)
+    return store

@@ -140,3 +140,21 @@ def test_a_passer_by_does_not_take_the_track_over(data_dir, blazepose_models):
         xs.append(mean_x(poses))
     assert sum(chosen_at_checks) >= 3  # the checks saw the passer-by as the person to choose...
     assert max(xs) < 500  # ...and the pose stayed on the tracked person (x about 290) throughout
+
+
+@pytest.mark.parametrize(("index", "surer"), [(1209, 1), (1214, 0)])  # padded look surer; plain look surer
+def test_the_look_the_landmark_model_is_surer_of_is_kept(data_dir, blazepose_models, index, surer):
+    from poseit.pipeline import PoseEstimator
+
+    path = data_dir / "lsp" / "images" / f"im{index:04d}.jpg"
+    if not path.is_file():
+        pytest.skip(f"LSP image missing: {path}")
+    image = cv2.imread(str(path))
+    est = PoseEstimator("blazepose-full", mode="detect")
+    found = est.detect_people([image])[0]
+    options = est.strategy.options(found, image.shape[1], image.shape[0])
+    assert len(options) == 2  # the plain and the padded look each found the person
+    scores = [est.landmarks(image, d.roi).score for d in options]
+    assert scores[surer] > scores[1 - surer] + 0.1
+    poses = est(image)
+    assert len(poses) == 1 and poses.confidence[0] == pytest.approx(scores[surer], abs=1e-4)
