@@ -140,6 +140,12 @@ def test_live_page_counts_reps_and_draws_skeleton(tmp_path, browser, server, pus
         page.click("#sessions tbody tr")
         page.wait_for_selector("#reps tbody tr", timeout=30_000)
         assert page.locator("#reps tbody tr").count() >= LABELLED_REPS
+        # a phone-sized screen: nothing wider than the screen
+        page.set_viewport_size({"width": 390, "height": 844})
+        for path in ("/", "/history"):
+            page.goto(server.url + path)
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
         assert not [p for p in problems if "Content Security Policy" in p or "Uncaught" in p], problems
     finally:
         context.close()
