@@ -46,3 +46,16 @@ def test_any_analysis_has_rep_events():
     assert result.exercise == "any" and len(result.reps) == 6
     summary = result.summary()
     assert summary["reps"] == 6 and summary["thresholds"]["period_s"] > 0
+
+
+def test_a_long_set_that_slows_down_keeps_its_count(monkeypatch):
+    """16 squats slowing from 0.8 s to 3 s each: long clips are read in windows with their own period."""
+    from poseit.coach import periodic
+
+    frames = []
+    for rep_s in np.linspace(0.8, 3.0, 16):
+        frames += reps(30, 1, float(rep_s), 0.1, STAND, CASES["squat"].bottom, lead_s=0)
+    body = Body.from_sequence(sequence(frames, noise_px=1.0))
+    assert count_periodic(body).count == 16
+    monkeypatch.setattr(periodic, "WINDOW_MAX_S", 1e9)  # one period for the whole clip
+    assert count_periodic(body).count != 16

@@ -31,6 +31,8 @@ MIN_PERIOD_S = 0.3
 MAX_PERIOD_S = 6.0
 ALTERNATION_MIN_S = 0.45
 WINDOW_PERIODS = 8  # long clips are read in windows of this many periods (see `_phase_steps`)
+WINDOW_MAX_S = 15.0  # ... of at most this many seconds (at least 3 periods), each with its own period
+LOCAL_CAP = 1.25  # a window's own period is used when it is at most this many times the clip's
 MIN_AMPLITUDE = 0.05  # torso lengths (or 90-degree units): smaller swings are tremor, not repetitions
 
 
@@ -136,15 +138,26 @@ def _lag_correlation(c: np.ndarray, lag: int) -> float:
     return float((a * b).sum() / denom) if denom > 0 else 0.0
 
 
+def _local_period(x: np.ndarray, period: int, fps: float) -> int:
+    """The period of one window of a long clip: its own strongest period where that is no longer than
+    `LOCAL_CAP` times the clip's (the tempo drifts over a long set); a longer one is the window missing every
+    other cycle (a view where alternate cycles look alike), so the clip's period stays."""
+    lo = max(2, int(MIN_PERIOD_S * fps))
+    hi = min(int(MAX_PERIOD_S * fps), int(len(x) / 1.8))
+    found = strongest_period(autocorrelation(x, hi), lo, hi) if hi > lo + 1 else None
+    return found if found is not None and found <= LOCAL_CAP * period else period
+
+
 def _phase_steps(
-    x: np.ndarray, present: np.ndarray, period: int, min_amplitude: float = MIN_AMPLITUDE
+    x: np.ndarray, present: np.ndarray, period: int, fps: float, min_amplitude: float = MIN_AMPLITUDE
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-frame phase advance (radians) of the repeating motion, the component it was read from and the
-    active mask. Long clips are read in overlapping windows of ``WINDOW_PERIODS`` periods, each with its own
-    principal component, so a change of camera angle (which changes which joints carry the motion) does not
-    lose the count; each frame takes the advance from the window whose centre is nearest."""
+    active mask. Long clips are read in overlapping windows of ``WINDOW_PERIODS`` periods (at most
+    `WINDOW_MAX_S`), each with its own principal component and period (`_local_period`), so a change of camera
+    angle (which changes which joints carry the motion) or of tempo does not lose the count; each frame takes
+    the advance from the window whose centre is nearest."""
     t_len = len(x)
-    width = max(WINDOW_PERIODS * period, 1)
+    width = max(min(WINDOW_PERIODS * period, round(WINDOW_MAX_S * fps)), 3 * period, 1)
     if t_len <= 1.5 * width:
         starts = [0]
         width = t_len
@@ -159,8 +172,9 @@ def _phase_steps(
     best_dist = np.full(t_len, np.inf)
     for a in starts:
         b = a + width
-        y = _best_component(x[a:b], period)
-        phase, amp = _phase(y, period)
+        local = _local_period(x[a:b], period, fps) if len(starts) > 1 else period
+        y = _best_component(x[a:b], local)
+        phase, amp = _phase(y, local)
         here = present[a:b]
         floor = max(0.25 * np.median(amp[here]), min_amplitude) if here.any() else np.inf
         act = here & (amp > floor)
@@ -212,7 +226,7 @@ def _counted(
 ) -> PeriodicResult:
     """The count, events and component of features ``x`` repeating at ``period`` (see the module doc, 4)."""
     t_len = len(x)
-    step, y, active = _phase_steps(x, present, period, min_amplitude)
+    step, y, active = _phase_steps(x, present, period, fps, min_amplitude)
     travelled = np.concatenate([[0.0], np.cumsum(step)]) / (2 * np.pi)
     cycles = float(travelled[-1])
     count = round(cycles)
