@@ -13,7 +13,11 @@
 4. The principal component that repeats best at that period is band-passed around it; its phase (analytic
    signal) advances one turn per repetition; the count is the phase travelled while the motion is active,
    and the reps are the stretches between whole turns. Long clips are read in overlapping windows of eight
-   periods, each with its own component, so a change of camera angle mid-clip does not lose the count.
+   periods (at most 15 s), each with its own component and period, so a change of camera angle or of tempo
+   mid-clip does not lose the count.
+5. The same counter reads the pixels (`count_pixels`: principal components of detrended, downscaled frames,
+   whose summed autocorrelation is the frames' self-similarity matrix averaged along its diagonals), and
+   `fuse` picks between the two counts by their confidence.
 """
 
 from __future__ import annotations
