@@ -40,7 +40,7 @@ from poseit.pipeline import PoseResult
 BUFFER_S = 8.0  # seconds of keypoints the live kinematics look back on
 AUTO_WATCH_S = 5.0  # seconds of movement ``auto`` watches before choosing
 ANY_HISTORY_S = 120.0  # ``any`` counts the periodicity of at most this much history
-PIXELS_EVERY_S = 5.0  # ``any`` re-measures the pixels' periodicity this often (the pose's every half second)
+PIXELS_EVERY_S = 10.0  # ``any`` re-measures the pixels' periodicity this often (the pose's every half second)
 
 
 class LiveCoach:
@@ -60,7 +60,8 @@ class LiveCoach:
         self.hold_s = 0.0
         self._hold_fail: dict[str, float] = {}
         self._periodic_count = 0
-        self._pixels: PeriodicResult | None = None  # the last pixel periodicity count (``any``)
+        self._pixels: PeriodicResult | None = None  # the last pixel periodicity count (``any``) and
+        self._usable = np.ones(0, dtype=bool)  # the frames it could read
         self._seen = 0  # frames seen
 
     def _start(self, exercise: Exercise) -> None:
@@ -170,11 +171,11 @@ class LiveCoach:
 
         seq = self._sequence()
         body = Body.from_sequence(seq)
-        cuts = cut_mask(seq.frames, self.fps, len(seq))
         if pixels and seq.frames is not None:
-            self._pixels = count_pixels(seq.frames, self.fps, cuts)
+            cuts = cut_mask(seq.frames, self.fps, len(seq))
+            self._pixels, self._usable = count_pixels(seq.frames, self.fps, cuts), ~cuts
         present = np.isfinite(body.mid("hip")).all(axis=1) & np.isfinite(body.torso)
-        self._periodic_count = fuse(count_periodic(body), present, self._pixels, ~cuts).result.count
+        self._periodic_count = fuse(count_periodic(body), present, self._pixels, self._usable).result.count
 
     def _maybe_choose(self) -> None:
         seq = self._sequence()

@@ -263,11 +263,25 @@ def pixel_features(frames: FrameFeatures, usable: np.ndarray, detrend: int) -> n
         out[a:b] = x[a:b] - _moving_average(x[a:b], detrend)
     if not usable.any():
         return np.zeros((t_len, PIXEL_COMPONENTS), np.float32)
-    u, sv, _ = np.linalg.svd(out[usable] - out[usable].mean(axis=0), full_matrices=False)
-    k = min(PIXEL_COMPONENTS, len(sv))
+    top = _top_components(out[usable] - out[usable].mean(axis=0), PIXEL_COMPONENTS)
     comps = np.zeros((t_len, PIXEL_COMPONENTS))
-    comps[usable, :k] = u[:, :k] * sv[:k]
+    comps[usable, : top.shape[1]] = top
     return comps
+
+
+def _top_components(x: np.ndarray, k: int) -> np.ndarray:
+    """(T, <=k) the first ``k`` principal component scores of centred ``x``: a full SVD for small inputs, a
+    randomised one (fixed seed, two power iterations; Halko et al. 2011) for long clips, where the full SVD
+    would take seconds."""
+    if min(x.shape) <= 4 * k:
+        u, sv, _ = np.linalg.svd(x, full_matrices=False)
+        return u[:, :k] * sv[:k]
+    rng = np.random.default_rng(0)
+    q = np.linalg.qr(x @ rng.standard_normal((x.shape[1], 2 * k)))[0]
+    for _ in range(2):
+        q = np.linalg.qr(x @ np.linalg.qr(x.T @ q)[0])[0]
+    u, sv, _ = np.linalg.svd(q.T @ x, full_matrices=False)
+    return (q @ u[:, :k]) * sv[:k]
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
