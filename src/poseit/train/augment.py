@@ -22,10 +22,11 @@ class Augment:
     rotation_prob: float = 0.6
     flip: float = 0.5
     color: float = 0.2
+    shift: float = 0.05  # centre jitter (standard deviation, share of the side) around a detector ROI
 
     @classmethod
     def none(cls) -> Augment:
-        return cls(scale=0.0, rotation=0.0, rotation_prob=0.0, flip=0.0, color=0.0)
+        return cls(scale=0.0, rotation=0.0, rotation_prob=0.0, flip=0.0, color=0.0, shift=0.0)
 
     def draw(self, rng: np.random.Generator) -> tuple[float, float, bool, np.ndarray]:
         """(scale factor, rotation in radians, flip, colour gains)."""

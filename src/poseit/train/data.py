@@ -3,6 +3,7 @@ truth and, for distillation, the teacher's)."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -18,7 +19,11 @@ from poseit.train.hourglass import HourglassConfig
 
 class HeatmapDataset(Dataset):
     """Items: ``image`` (3, S, S) normalised RGB, ``target``/``teacher`` (16, S/4, S/4) heatmaps and their
-    (16,) weights. Augmentation is drawn from a generator seeded by (seed, epoch, index): reproducible runs."""
+    (16,) weights. Augmentation is drawn from a generator seeded by (seed, epoch, index): reproducible runs.
+
+    A sample with the detector's ROI (``Sample.roi``, from the teacher run) is cropped there with probability
+    ``roi_prob`` (then augmented around it), as the engine crops at inference; else around its joints. The
+    cache keeps the encoded files in memory (video frames decoded would not fit)."""
 
     def __init__(
         self,
@@ -28,6 +33,7 @@ class HeatmapDataset(Dataset):
         sigma: float = 2.0,
         seed: int = 0,
         cache_images: bool = True,
+        roi_prob: float = 0.0,
     ) -> None:
         self.samples = samples
         self.config = config
@@ -36,6 +42,7 @@ class HeatmapDataset(Dataset):
         self.seed = seed
         self.epoch = 0
         self.flip_index = get_skeleton("mpii16").flip_index
+        self.roi_prob = roi_prob
         self._cache: dict[str, np.ndarray] | None = {} if cache_images else None
 
     def set_epoch(self, epoch: int) -> None:
@@ -48,20 +55,25 @@ class HeatmapDataset(Dataset):
         if self._cache is None:
             return read_image(path)
         if path not in self._cache:
-            self._cache[path] = read_image(path)
-        return self._cache[path]
+            self._cache[path] = np.fromfile(path, dtype=np.uint8)
+            read_image(path)  # a clear error once for a file that is not an image
+        return cv2.imdecode(self._cache[path], cv2.IMREAD_COLOR)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         s = self.samples[i]
         rng = np.random.default_rng((self.seed, self.epoch, i))
         factor, rotation, flip, gains = self.augment.draw(rng)
+        center, side = s.center, s.crop_side
+        if s.roi is not None and self.roi_prob and rng.random() < self.roi_prob:
+            shift = rng.normal(0.0, self.augment.shift, 2).clip(-2 * self.augment.shift, 2 * self.augment.shift)
+            center, side, rotation = s.roi[:2] + shift * s.roi[2], float(s.roi[2]), rotation + float(s.roi[3])
         k = len(s.joints)
         teacher = s.teacher_joints if s.teacher_joints is not None else np.full((k, 2), np.nan, np.float32)
         size = self.config.input_size
         patch, (joints, teacher_xy) = crop_person(
             self._image(s.image),
-            s.center,
-            s.crop_side * factor,
+            center,
+            side * factor,
             size,
             [s.joints, teacher],
             rotation,

@@ -47,6 +47,7 @@ class Sample:
     meta: dict = field(default_factory=dict)
     teacher_joints: np.ndarray | None = None  # (16, 2) the distillation teacher's MPII-16 joints, frame pixels
     teacher_weight: np.ndarray | None = None  # (16,)
+    roi: np.ndarray | None = None  # (4,) the detector's ROI (cx, cy, side, rotation) for training crops
 
     @property
     def crop_side(self) -> float:
@@ -102,6 +103,45 @@ def load_lsp(root: str | Path, split: str = "test") -> list[Sample]:
         center, scale = center_scale_from_joints(xy[labelled])
         image = str(root / "images" / f"im{i + 1:04d}.jpg")
         samples.append(Sample(image, center, scale, mp, weight, "lsp14", xy, visible, {"index": i + 1}))
+    return samples
+
+
+def load_lsp_extended(root: str | Path, exclude_like: list[str] | None = None, max_distance: int = 6) -> list[Sample]:
+    """LSP Extended: ``root/joints.mat`` (14, 3, 10000) 1-based x, y and a flag (1 = visible: the reverse of
+    LSP's), images ``root/images/im00001.jpg``... Occluded joints carry junk coordinates in places, so only
+    visible joints are labelled. ``exclude_like``: image paths (e.g. LSP test) whose near-duplicates (DCT pHash
+    within ``max_distance`` bits, also mirrored) are dropped; the number dropped is in each sample's meta."""
+    try:
+        from scipy.io import loadmat
+    except ImportError:
+        raise PoseItError("reading LSP's joints.mat needs scipy: pip install -e '.[train]'") from None
+
+    root = Path(root)
+    mat = root / "joints.mat"
+    if not mat.is_file():
+        raise PoseItError(f"LSP Extended annotations not found: {mat}")
+    joints = loadmat(str(mat))["joints"]  # (14, 3, N)
+    if joints.shape[:2] != (14, 3):
+        raise PoseItError(f"{mat} holds {joints.shape}, not LSP Extended's (14, 3, N)")
+    images = [str(root / "images" / f"im{i + 1:05d}.jpg") for i in range(joints.shape[2])]
+    keep = np.ones(len(images), dtype=bool)
+    if exclude_like:
+        from poseit.train.dedup import near_duplicates, phashes
+
+        reference = np.concatenate([phashes(exclude_like), phashes(exclude_like, mirrored=True)])
+        keep = ~near_duplicates(phashes(images), reference, max_distance)
+    dropped = int((~keep).sum())
+    samples = []
+    for i in np.flatnonzero(keep):
+        xy = joints[:, :2, i].astype(np.float32) - 1.0
+        visible = joints[:, 2, i] == 1
+        labelled = visible & np.isfinite(xy).all(axis=1) & (xy >= 0).all(axis=1)
+        if labelled.sum() < 2:
+            continue
+        mp, weight = to_mpii(xy, labelled, "lsp14")
+        center, scale = center_scale_from_joints(xy[labelled])
+        meta = {"index": int(i) + 1, "dropped_near_duplicates": dropped}
+        samples.append(Sample(images[i], center, scale, mp, weight, "lsp14", xy, labelled, meta))
     return samples
 
 

@@ -4,6 +4,7 @@ training epochs never run the teacher again."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,9 +20,14 @@ VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm"}
 
 
 def extract_frames(
-    videos: Iterable[str | Path], out_dir: str | Path, every: int = 15, max_per_video: int | None = None
+    videos: Iterable[str | Path],
+    out_dir: str | Path,
+    every: int = 15,
+    max_per_video: int | None = None,
+    max_side: int | None = 640,
 ) -> list[Path]:
-    """Every ``every``-th frame of each video as a JPEG in ``out_dir`` (kept: a second call reuses them)."""
+    """Every ``every``-th frame of each video as a JPEG in ``out_dir``, shrunk to at most ``max_side`` pixels
+    (kept: a second call reuses them)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
@@ -34,7 +40,8 @@ def extract_frames(
             continue
         cap = cv2.VideoCapture(str(video))
         if not cap.isOpened():
-            raise PoseItError(f"cannot open video {video}")
+            warnings.warn(f"skipping {video}: cannot open it", stacklevel=2)
+            continue
         index = kept = 0
         while max_per_video is None or kept < max_per_video:
             ok, frame = cap.read()
@@ -42,6 +49,9 @@ def extract_frames(
                 break
             if index % every == 0:
                 path = out_dir / f"{stem}_{index:06d}.jpg"
+                f = max_side / max(frame.shape[:2]) if max_side else 1.0
+                if f < 1.0:
+                    frame = cv2.resize(frame, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
                 cv2.imwrite(str(path), frame, [cv2.IMWRITE_JPEG_QUALITY, 92])
                 paths.append(path)
                 kept += 1
@@ -66,64 +76,86 @@ def collect_unlabelled(
     return images + extract_frames(videos, frames_dir, every, max_per_video)
 
 
+Teacher = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # path -> xy (16, 2), scores (16,), roi (4,)
+
+
 def run_teacher(
     paths: list[str],
     cache: str | Path,
     model: str = "blazepose-heavy",
     pads: tuple[float, ...] = (0.25, 0.0),
     progress: bool = True,
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Teacher MPII-16 joints (16, 2) and scores (16,) per image path (people not found are left out), read from
-    ``cache`` when it holds every path for this model, else computed and written there."""
+    save_every: int = 500,
+    compute: bool = True,
+) -> Teacher:
+    """Teacher MPII-16 joints (16, 2), scores (16,) and the detector's ROI (cx, cy, side, rotation) per image
+    path (people not found are left out), read from ``cache`` where it holds them for this model, else computed
+    and written there (every ``save_every`` images too, so an interrupted run resumes). Without ``compute``
+    only what the cache holds is returned."""
     from poseit.pipeline import PoseEstimator
 
     cache = Path(cache)
-    known: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    known: Teacher = {}
     done: set[str] = set()
     if cache.is_file():
         z = np.load(cache, allow_pickle=False)
         if str(z["model"]) == model:
             done = set(z["done"].tolist())
-            known = {p: (x, s) for p, x, s in zip(z["paths"].tolist(), z["xy"], z["scores"], strict=True)}
+            rois = z["rois"] if "rois" in z.files else np.full((len(z["paths"]), 4), np.nan, np.float32)
+            known = {p: (x, s, r) for p, x, s, r in zip(z["paths"].tolist(), z["xy"], z["scores"], rois, strict=True)}
     todo = [p for p in paths if p not in done]
-    if todo:
+    if todo and compute:
         est = PoseEstimator(model, mode="detect", detect_pads=pads)
-        for p in tqdm(todo, desc=f"teacher {model}", unit="image", disable=not progress, leave=False):
-            poses = est(read_image(p))
+        for n, p in enumerate(tqdm(todo, desc=f"teacher {model}", unit="image", disable=not progress, leave=False)):
+            image = read_image(p)
+            roi = est.detect_many([image])[0]
+            lm = None if roi is None else est._landmarks([image], [roi])[0]
             done.add(p)
-            if len(poses):
-                mp = poses.to_skeleton("mpii16")
-                known[p] = (mp.xy[0], mp.scores[0])
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        names = sorted(known)
-        np.savez_compressed(
-            cache,
-            model=np.array(model),
-            done=np.array(sorted(done)),
-            paths=np.array(names, dtype=str),
-            xy=np.array([known[n][0] for n in names], np.float32).reshape(-1, 16, 2),
-            scores=np.array([known[n][1] for n in names], np.float32).reshape(-1, 16),
-        )
+            if lm is not None:
+                mp = est._to_poses(lm).to_skeleton("mpii16")
+                box = np.array([roi.cx, roi.cy, max(roi.width, roi.height), roi.rotation], np.float32)
+                known[p] = (mp.xy[0], mp.scores[0], box)
+            if (n + 1) % save_every == 0:
+                _save_teacher(cache, model, done, known)
+        _save_teacher(cache, model, done, known)
     return {p: known[p] for p in paths if p in known}
 
 
-def add_teacher(samples: list[Sample], teacher: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[Sample]:
-    """Attach the teacher's joints to labelled samples (by image path; one person per image as in LSP)."""
+def _save_teacher(cache: Path, model: str, done: set[str], known: Teacher) -> None:
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    names = sorted(known)
+    tmp = cache.with_name(cache.stem + ".tmp.npz")
+    np.savez_compressed(
+        tmp,
+        model=np.array(model),
+        done=np.array(sorted(done)),
+        paths=np.array(names, dtype=str),
+        xy=np.array([known[n][0] for n in names], np.float32).reshape(-1, 16, 2),
+        scores=np.array([known[n][1] for n in names], np.float32).reshape(-1, 16),
+        rois=np.array([known[n][2] for n in names], np.float32).reshape(-1, 4),
+    )
+    tmp.replace(cache)
+
+
+def add_teacher(samples: list[Sample], teacher: Teacher) -> list[Sample]:
+    """Attach the teacher's joints and the detector's ROI to labelled samples (by image path; one person per
+    image as in LSP)."""
     for s in samples:
         if s.image in teacher:
-            xy, _ = teacher[s.image]
+            xy, _, roi = teacher[s.image]
             s.teacher_joints = xy
             s.teacher_weight = np.isfinite(xy).all(axis=1).astype(np.float32)
+            s.roi = roi if np.isfinite(roi).all() else None
     return samples
 
 
-def unlabelled_samples(paths: list[str], teacher: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[Sample]:
+def unlabelled_samples(paths: list[str], teacher: Teacher) -> list[Sample]:
     """Samples without ground truth, centred on the teacher's joints (images where it found nobody are skipped)."""
     out = []
     for p in paths:
         if p not in teacher:
             continue
-        xy, _ = teacher[p]
+        xy, _, roi = teacher[p]
         finite = np.isfinite(xy).all(axis=1)
         if finite.sum() < 4:
             continue
@@ -137,6 +169,7 @@ def unlabelled_samples(paths: list[str], teacher: dict[str, tuple[np.ndarray, np
                 np.zeros(16, np.float32),
                 teacher_joints=xy,
                 teacher_weight=finite.astype(np.float32),
+                roi=roi if np.isfinite(roi).all() else None,
             )
         )
     return out

@@ -1,0 +1,80 @@
+"""LSP test PCK@0.2 of the shipped hourglass students in our engine (``poseit eval``, detector ROI, one process
+per model file): FP32 (from ``train/ship_hourglass.py --fp32-dir``), FP16 and INT8 (the shipped files); writes
+benchmarks/results/eval_lsp_hg.json (with the training state of each student) and prints the table.
+
+    python benchmarks/eval_hourglass.py [--fp32-dir /tmp/poseit-fp32] [--models hg-tiny hg-mobile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from poseit.evaluate.pck import format_table
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def evaluate(model: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "eval.json"
+        cmd = [sys.executable, "-m", "poseit.cli", "eval", "--dataset", "lsp", "--split", "test", "--model", model]
+        subprocess.run([*cmd, "--json", str(out), "--quiet"], check=True, stdout=subprocess.DEVNULL)
+        return json.loads(out.read_text())
+
+
+def training_state() -> dict:
+    """What each shipped student was converted from (written by train/ship_hourglass.py)."""
+    manifest = ROOT / "src" / "poseit" / "models" / "weights" / "hourglass.json"
+    return json.loads(manifest.read_text()) if manifest.is_file() else {}
+
+
+def machine() -> str:
+    text = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Model name")), "?")
+    return f"{name}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=["hg-tiny", "hg-mobile"])
+    ap.add_argument("--fp32-dir", type=Path, default=Path("/tmp/poseit-fp32"))
+    ap.add_argument("--variants", nargs="+", default=["fp32", "fp16", "int8"])
+    args = ap.parse_args()
+    rows, results = {}, {}
+    for name in args.models:
+        for variant in args.variants:
+            stem = name.replace("-", "_")
+            model = {
+                "fp32": str(args.fp32_dir / f"{stem}_fp32.xml"),
+                "fp16": f"{name}-fp16",
+                "int8": name,
+            }[variant]
+            if variant == "fp32" and not Path(model).is_file():
+                print(f"skipping {name} FP32: {model} not found (train/ship_hourglass.py writes it)")
+                continue
+            result = evaluate(model)
+            results[f"{name} {variant}"] = result
+            rows[f"{name} {variant.upper()} (missed {result['missed']})"] = result
+    table = format_table(rows)
+    print(table)
+    record = {
+        "date": datetime.date.today().isoformat(),
+        "machine": machine(),
+        "command": "python benchmarks/eval_hourglass.py " + " ".join(sys.argv[1:]),
+        "training": training_state(),
+        "table": table,
+        "results": results,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "eval_lsp_hg.json").write_text(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Progressive-resolution distillation of the hourglass students from BlazePose heavy (see README, "Model cards").
+# Stages: hg_s2_b1_tiny at 128 -> at 192 (ships as hg-tiny) -> hg_s2_b1_mobile at 256 (ships as hg-mobile).
+# Resumable: a stage with OUT/last.pt resumes from it; one with only the committed OUT/weights_fp16.pt restarts
+# from those weights at their step (fresh optimiser); a finished stage is skipped. Run from the repository root:
+#   nice -n 19 train/run_hourglass.sh            # stage steps can be overridden: S1=... S2=... S3=...
+set -euo pipefail
+CK=train/checkpoints
+PY=${PY:-.venv/bin/python}
+S1=${S1:-2400} S2=${S2:-1500} S3=${S3:-20000}
+LSPE=${LSPE:-/work/extdata/lsp-extended}
+FRAMES=${FRAMES:-/work/extdata/poseit-frames}
+VIDEOS=${VIDEOS:-"../shared/data/exercise-videos /work/extdata/workouttracker/data/raw"}
+PIDFILE=${PIDFILE:-/work/extdata/train.pid}
+COMMON=(--lspe "$LSPE" --lspe-skip 5000:10000:5 --unlabelled $VIDEOS --every 10 --max-per-video 40
+        --frames-dir "$FRAMES" --teacher-cache $CK/teacher.npz --cached-teacher --threads 2
+        --checkpoint-minutes 4 --pid-file "$PIDFILE" --quiet)
+
+step_of() { # the step stored in a checkpoint or weights file, else 0
+  [ -f "$1" ] && "$PY" -c "import sys, torch; print(torch.load(sys.argv[1], weights_only=True)['step'])" "$1" || echo 0
+}
+
+stage() { # out arch size batch lr steps init
+  local out=$CK/$1 arch=$2 size=$3 batch=$4 lr=$5 steps=$6 init=$7
+  local done_steps
+  done_steps=$(step_of "$out/weights_fp16.pt")
+  if [ "$done_steps" -ge "$steps" ]; then echo "$out: done ($done_steps steps)"; return; fi
+  local start=()
+  if [ -f "$out/last.pt" ]; then start=(--resume)
+  elif [ "$done_steps" -gt 0 ]; then start=(--init "$out/weights_fp16.pt" --start-step "$done_steps")
+  elif [ -n "$init" ]; then start=(--init "$init" --warmup 50)
+  fi
+  echo "$(date -u +%FT%TZ) $out: $arch at $size, batch $batch, lr $lr, $steps steps ${start[*]}"
+  "$PY" -m poseit.cli distill --arch "$arch" --input-size "$size" --batch-size "$batch" --lr "$lr" \
+    --steps "$steps" --out "$out" "${start[@]}" "${COMMON[@]}"
+}
+
+stage s1-tiny-128 hg_s2_b1_tiny 128 32 1.5e-3 "$S1" ""
+stage s2-tiny-192 hg_s2_b1_tiny 192 16 1e-3 "$S2" $CK/s1-tiny-128/weights_fp16.pt
+stage s3-mobile-256 hg_s2_b1_mobile 256 12 5e-4 "$S3" $CK/s2-tiny-192/weights_fp16.pt

@@ -1,0 +1,95 @@
+"""Ship a trained hourglass student inside the package: convert its weights (``weights_fp16.pt``) with
+``poseit convert`` to OpenVINO IR FP16 and NNCF INT8 in ``src/poseit/models/weights/`` (FP32 beside it in
+``--fp32-dir`` for evaluation, not shipped), then rewrite the registry block of every shipped file with its
+sha256. Run from the repository root:
+
+    .venv/bin/python train/ship_hourglass.py train/checkpoints/s2-tiny-192/weights_fp16.pt --name hg-tiny --size 192
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS = ROOT / "src" / "poseit" / "models" / "weights"
+REGISTRY = ROOT / "src" / "poseit" / "models" / "registry.py"
+WHAT = {"hg-tiny": "hourglass tiny (2 stacks, depthwise)", "hg-mobile": "hourglass mobile (2 stacks, depthwise)"}
+SIZES = {"hg-tiny": 192, "hg-mobile": 256}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def convert(weights: Path, name: str, size: int, fp32_dir: Path, calib: int) -> None:
+    stem = name.replace("-", "_")
+    poseit = [sys.executable, "-m", "poseit.cli", "convert", str(weights), "--input-size", str(size)]
+    subprocess.run(
+        [*poseit, "--out", str(WEIGHTS), "--name", stem, "--formats", "fp16,int8", "--calib-images", str(calib)],
+        check=True,
+    )
+    (WEIGHTS / f"{stem}.onnx").unlink(missing_ok=True)
+    subprocess.run([*poseit, "--out", str(fp32_dir), "--name", stem, "--formats", "fp32"], check=True)
+
+
+def record_provenance(weights: Path, name: str, size: int) -> None:
+    """What each shipped student was converted from: ``weights/hourglass.json`` (read by the benchmarks)."""
+    from poseit.train.loop import weights_info
+
+    manifest = WEIGHTS / "hourglass.json"
+    data = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    info = weights_info(weights)
+    stage = weights.parent.name
+    data[name] = {"source": str(weights), "stage": stage, "exported_at": size, "shipped": str(datetime.date.today())}
+    data[name].update({k: v for k, v in info.items() if k != "run"}, run=info["run"])
+    manifest.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def registry_block() -> str:
+    lines = []
+    for name in ("hg-tiny", "hg-mobile"):
+        stem = name.replace("-", "_")
+        for variant, suffix in (("int8", ""), ("fp16", "-fp16")):
+            xml = WEIGHTS / f"{stem}_{variant}.xml"
+            if not xml.is_file():
+                continue
+            what = f"{WHAT[name]}, {variant.upper()}"
+            args = (
+                f'"{name}{suffix}", "{xml.stem}", {SIZES[name]}, "{sha256(xml)}", "{sha256(xml.with_suffix(".bin"))}"'
+            )
+            lines.append(f'register(_hourglass({args}, "{what}"))')
+    return "\n".join(lines)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("weights", type=Path, nargs="?", help="weights_fp16.pt (omit to only refresh the registry)")
+    p.add_argument("--name", choices=sorted(SIZES), help="hg-tiny or hg-mobile")
+    p.add_argument("--size", type=int, help="input size (default the model's: tiny 192, mobile 256)")
+    p.add_argument("--fp32-dir", type=Path, default=Path("/tmp/poseit-fp32"), help="where the FP32 IR goes")
+    p.add_argument("--calib-images", type=int, default=300)
+    args = p.parse_args()
+    if args.weights:
+        if not args.name:
+            p.error("--name is required with weights")
+        convert(args.weights, args.name, args.size or SIZES[args.name], args.fp32_dir, args.calib_images)
+        record_provenance(args.weights, args.name, args.size or SIZES[args.name])
+    text = REGISTRY.read_text()
+    start, end = "# HOURGLASS-REGISTRY (written by train/ship_hourglass.py)\n", "# END HOURGLASS-REGISTRY"
+    new = re.sub(
+        re.escape(start) + r".*?" + re.escape(end), lambda _: start + registry_block() + "\n" + end, text, flags=re.S
+    )
+    REGISTRY.write_text(new)
+    print(registry_block())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
