@@ -47,7 +47,8 @@ def compare(name: str, seq, exercise: str, true: int) -> dict:
     body = Body.from_sequence(seq)
     ex = get_exercise(exercise)
     row: dict = {"clip": name, "exercise": exercise, "true": true}
-    for method, cuts in (("joints", joint_jump_cuts(body)), ("image", detect_cuts(seq.frames, seq.fps, len(seq)))):
+    image = detect_cuts(seq.frames, seq.fps, len(seq), body)
+    for method, cuts in (("joints", joint_jump_cuts(body)), ("image", image)):
         result = analyze_body(body, ex, cuts)
         row[method] = {
             "cut_frames": [int(i) for i in np.flatnonzero(cuts)],

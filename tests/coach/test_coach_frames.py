@@ -249,3 +249,20 @@ def test_live_coach_cuts_from_the_image(cut):
         coach(result)
     coach.close()
     assert (coach.reps, coach.partial_reps) == ((2, 1) if cut else (3, 0))
+
+
+@pytest.mark.parametrize("jump", [False, True])
+def test_a_caption_popping_up_is_no_cut_unless_the_person_jumps_with_it(jump):
+    """A caption box appears mid-rep (a local picture change, as large as a jump cut within one shot): with the
+    joints continuous it is no cut and the rep counts; where the person jumps at the same frame it is one."""
+    seq = sequence(squats(), noise_px=0.5)
+    at = 30 + 66 + 24
+    images = [draw(scene(1), xy, seq.skeleton) for xy in seq.xy]
+    for image in images[at:]:
+        cv2.rectangle(image, (20, 140), (120, 170), (255, 255, 255), -1)
+    xy = seq.xy.copy()
+    if jump:
+        xy[at:] += [120.0, 0.0]  # the person is elsewhere from the caption's frame on (a jump cut)
+    result = analyze(with_frames(replace(seq, xy=xy), images), "squat")
+    assert bool(result.cuts.any()) is jump
+    assert len(result.reps) == (2 if jump else 3)

@@ -14,7 +14,7 @@ import numpy as np
 
 from poseit.coach.counter import RepCounter, RepEvent
 from poseit.coach.frames import FrameFeatures, cut_mask
-from poseit.coach.kinematics import SIDED_SIGNALS, Body, _quiet, is_world_signal
+from poseit.coach.kinematics import SIDED_SIGNALS, Body, _quiet, is_world_signal, running_quantile
 from poseit.coach.library import Exercise, Rule, SignalSpec
 from poseit.coach.sequence import PoseSequence
 
@@ -138,11 +138,33 @@ def _rep_record(r: Rep) -> dict[str, Any]:
     return d
 
 
-def detect_cuts(frames: FrameFeatures | None, fps: float, length: int) -> np.ndarray:
+def detect_cuts(frames: FrameFeatures | None, fps: float, length: int, body: Body | None = None) -> np.ndarray:
     """(T,) True on the frames of shot boundaries found in the image (`poseit.coach.frames`). Without image
     features (keypoints alone) nothing is a cut: joints that jump while the picture does not are a fast movement
-    or a tracking glitch, which the counter rides over like any noisy frame, not a reason to drop a rep."""
-    return cut_mask(frames, fps, length)
+    or a tracking glitch, which the counter rides over like any noisy frame, not a reason to drop a rep. With
+    ``body``, a change in only part of the picture (a caption popping up) is a cut only where the person jumps
+    with it (`person_jumps`)."""
+    return cut_mask(frames, fps, length, None if body is None else person_jumps(body))
+
+
+JUMP = 0.08  # torso lengths: the median joint moving this far in one frame ...
+JUMP_RATIO = 3.0  # ... and this many times its median step over the second before is a jump
+
+
+def person_jumps(body: Body) -> np.ndarray:
+    """(T,) True where the tracked person appears, disappears or jumps (the median joint moves `JUMP` torso
+    lengths and `JUMP_RATIO` times its usual step in one frame). Only ever a corroboration of an image change."""
+    present = np.isfinite(body.mid("hip")).all(axis=1)
+    out = np.zeros(len(body), dtype=bool)
+    if len(body) < 2:
+        return out
+    out[1:] = present[1:] != present[:-1]
+    pts = np.stack([body.j(n) for n in body.joints if n != "head"], axis=1)
+    with np.errstate(invalid="ignore"), _quiet():
+        step = np.nanmedian(np.linalg.norm(np.diff(pts, axis=0), axis=-1), axis=1) / body.torso[1:]
+        usual = running_quantile(np.concatenate([[np.nan], step]), max(3, round(body.fps)), 0.5)
+        out[1:] |= (step >= JUMP) & (step >= JUMP_RATIO * np.nan_to_num(usual[:-1]))
+    return out
 
 
 def posture_mask(body: Body, exercise: Exercise, unknown_ok: bool = True) -> np.ndarray:
@@ -192,7 +214,27 @@ def driving_signal(body: Body, exercise: Exercise, views: np.ndarray) -> Driving
         source[here] = i
         names.append(alt.signal.name)
         messages.append(alt.partial_message or "Partial rep: {depth:.0%} of the way to a full rep")
-    return Driving(depth, value, source, names, messages)
+    return Driving(own_rest(depth, body.fps), value, source, names, messages)
+
+
+# The person's own rest position: a body whose straight arm or leg reads short of the definition's rest angle (3D
+# estimates from some views do) would never be back at rest. Where the low quantile of the recent depth (their
+# rest) lies past ``rest - REST_MARGIN``, the rest end of the depth scale moves there (at most half-way to the
+# turn; the turn stays where the definition puts it). Causal, so live coaching does the same.
+REST_WINDOW_S = 20.0
+REST_QUANTILE = 0.1
+REST_MARGIN = 0.15  # depth units (share of the rest->turn range)
+MAX_REST_SHIFT = 0.5
+
+
+def own_rest(depth: np.ndarray, fps: float) -> np.ndarray:
+    """``depth`` re-scaled so that 0 is the person's own rest position where it falls short of the definition's
+    (see `REST_MARGIN`); 1 stays the turn."""
+    if not len(depth):
+        return depth
+    ref = running_quantile(depth, max(3, round(REST_WINDOW_S * fps)), REST_QUANTILE)
+    shift = np.clip(np.nan_to_num(ref + REST_MARGIN, nan=0.0), 0.0, MAX_REST_SHIFT)
+    return (depth - shift) / (1.0 - shift)
 
 
 MIN_VALID_SHARE = 0.6  # a rule judges a rep only where at least this share of its frames is a good pose
@@ -459,7 +501,8 @@ def _analyze_hold(body: Body, exercise: Exercise, signal: np.ndarray, views: np.
 
 def analyze_sequence(seq: PoseSequence, exercise: Exercise, min_score: float = 0.3) -> Analysis:
     """Count reps (or time the hold) of ``exercise`` in ``seq`` and check its form rules."""
-    return analyze_body(Body.from_sequence(seq, min_score), exercise, detect_cuts(seq.frames, seq.fps, len(seq)))
+    body = Body.from_sequence(seq, min_score)
+    return analyze_body(body, exercise, detect_cuts(seq.frames, seq.fps, len(seq), body))
 
 
 # --- any exercise: periodicity ---------------------------------------------------------------------------------
@@ -570,7 +613,7 @@ def analyze(seq: PoseSequence, exercise: str | Exercise = AUTO, min_score: float
     from poseit.coach.library import get_exercise
 
     body = Body.from_sequence(seq, min_score)
-    cuts = detect_cuts(seq.frames, seq.fps, len(seq))
+    cuts = detect_cuts(seq.frames, seq.fps, len(seq), body)
     if isinstance(exercise, Exercise):
         return pixel_check(analyze_body(body, exercise, cuts), seq.frames)
     if exercise == ANY:

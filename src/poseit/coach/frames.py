@@ -12,7 +12,8 @@ change is a tracking glitch, and the counter bridges it like any other noisy fra
   stand out from their neighbourhood (sliding-window test after Yeo & Liu 1995: the frame's distance is the
   largest within +-``CUT_WINDOW_S`` and at least ``CUT_RATIO`` times the second largest, and above an absolute
   floor). Motion (an arm swung overhead, a zoom, a pan) changes the frames as much on the neighbouring frames,
-  so it fails the ratio test;
+  so it fails the ratio test. A change confined to part of the picture (a caption popping up, or a jump
+  cut within one static shot) is a cut only where the tracked person jumps with it, when that is known;
 - a **gradual transition** (dissolve, fade) over up to 2 x ``DISSOLVE_HALF_S``: frame t is, pixel for pixel,
   close to the average of frames t-k and t+k (a blend of the two shots) while those two differ much more than
   motion makes frames differ over the same span (the clip's median). Thumbnails are compared with each
@@ -36,6 +37,8 @@ CUT_RATIO = 3.0  # ... at least this many times any other there
 CUT_MIN_PIXELS = 0.01  # mean absolute thumbnail difference (0..1) of a cut
 CUT_MIN_HIST = 0.15  # half the L1 distance of consecutive colour histograms (0..1) of a cut by colour
 CUT_PICTURE_RATIO = 1.5  # ... whose picture changes more than on any other frame near it (not a key frame)
+CHANGE_LEVEL = 0.08  # a thumbnail pixel "changes" when it moves by this share of the grey range
+LOCAL_SHARE = 0.15  # a cut changing less of the picture needs the person to jump with it (see `hard_cuts`)
 CUT_STRONG_HIST = 0.5  # a change of this much of the colour distribution is a cut without the pixel test
 
 DISSOLVE_HALF_S = 0.25  # frames t-k and t+k, k this many seconds from the middle one
@@ -119,8 +122,17 @@ def _stands_out(d: np.ndarray, t: int, w: int, ratio: float) -> bool:
     return bool(d[t] >= ratio * (float(others.max()) if len(others) else 0.0))
 
 
-def hard_cuts(features: FrameFeatures, fps: float) -> list[int]:
-    """First frames of new shots after a hard cut (see the module doc)."""
+def changed_share(features: FrameFeatures, t: int) -> float:
+    """The share of thumbnail pixels that change by more than `CHANGE_LEVEL` from frame t-1 to t."""
+    a, b = features.thumbs[t - 1].astype(np.float32), features.thumbs[t].astype(np.float32)
+    return float((np.abs(b - a) > CHANGE_LEVEL * 255).mean())
+
+
+def hard_cuts(features: FrameFeatures, fps: float, moved: np.ndarray | None = None) -> list[int]:
+    """First frames of new shots after a hard cut (see the module doc). With ``moved`` ((T,) whether the
+    tracked person jumped or appeared on each frame), a change confined to part of the picture (under
+    `LOCAL_SHARE` of it: a caption or overlay popping up, or a jump cut within one shot) is a cut only where
+    the person jumped with it."""
     hist, pix = frame_distances(features)
     w = max(2, round(CUT_WINDOW_S * fps))
     cuts = []
@@ -132,8 +144,11 @@ def hard_cuts(features: FrameFeatures, fps: float) -> list[int]:
             and pix[t] >= CUT_MIN_PIXELS
             and _stands_out(pix, t, w, CUT_PICTURE_RATIO)
         )
-        if picture or colours or (hist[t] >= CUT_STRONG_HIST and _stands_out(hist, t, w, CUT_RATIO)):
-            cuts.append(t)
+        if not (picture or colours or (hist[t] >= CUT_STRONG_HIST and _stands_out(hist, t, w, CUT_RATIO))):
+            continue
+        if moved is not None and changed_share(features, t) < LOCAL_SHARE and not moved[t - 1 : t + 2].any():
+            continue
+        cuts.append(t)
     return cuts
 
 
@@ -188,29 +203,30 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def transitions(features: FrameFeatures, fps: float) -> list[Transition]:
-    """Hard cuts and gradual transitions in frame order (a hard cut inside a dissolve's span is part of it)."""
+def transitions(features: FrameFeatures, fps: float, moved: np.ndarray | None = None) -> list[Transition]:
+    """Hard cuts and gradual transitions in frame order (a hard cut inside a dissolve's span is part of it);
+    ``moved`` as for `hard_cuts`."""
     found = [Transition(a, b, "dissolve") for a, b in dissolves(features, fps)]
-    for t in hard_cuts(features, fps):
+    for t in hard_cuts(features, fps, moved):
         if not any(d.start - 1 <= t <= d.end + 1 for d in found):
             found.append(Transition(t, t, "cut"))
     return sorted(found, key=lambda d: d.start)
 
 
-def cut_mask(features: FrameFeatures | None, fps: float, length: int) -> np.ndarray:
+def cut_mask(features: FrameFeatures | None, fps: float, length: int, moved: np.ndarray | None = None) -> np.ndarray:
     """(length,) True on every frame of a shot boundary (none without image features)."""
     mask = np.zeros(length, dtype=bool)
     if features is None or len(features) != length:
         return mask
-    for d in transitions(features, fps):
+    for d in transitions(features, fps, moved):
         mask[d.start : d.end + 1] = True
     return mask
 
 
-def cut_now(features: FrameFeatures, fps: float) -> bool:
+def cut_now(features: FrameFeatures, fps: float, moved: bool | None = None) -> bool:
     """Live (causal) test on the newest frame of ``features`` (the last seconds of a stream): a hard cut to it
-    (`hard_cuts` against the frames before it only), or a dissolve whose middle was ``k`` frames ago (the
-    newest frame is its far end)."""
+    (`hard_cuts` against the frames before it only; ``moved``: whether the person jumped on it), or a
+    dissolve whose middle was ``k`` frames ago (the newest frame is its far end)."""
     t = len(features) - 1
     if t < 2:
         return False
@@ -221,7 +237,8 @@ def cut_now(features: FrameFeatures, fps: float) -> bool:
     if n >= 1:
         picture = pix[n] >= CUT_MIN_PIXELS and _stands_out(pix, n, w, CUT_RATIO)
         colours = hist[n] >= CUT_STRONG_HIST and _stands_out(hist, n, w, CUT_RATIO)
-        if picture or colours:
+        local = moved is False and changed_share(recent, n) < LOCAL_SHARE
+        if (picture or colours) and not local:
             return True
     contrast, blend, k = blend_scores(features, fps)
     if len(features) <= 4 * k:

@@ -25,6 +25,7 @@ from poseit.coach.analysis import (
     choose_exercise,
     driving_signal,
     partial_feedback,
+    person_jumps,
     posture_mask,
     signal_of,
 )
@@ -105,7 +106,8 @@ class LiveCoach:
         drive = driving_signal(body, self.exercise, body.views())
         ok = bool(posture_mask(body, self.exercise)[-1])
         assert seq.frames is not None
-        cut = cut_now(seq.frames.slice(max(0, len(seq) - round(2 * self.fps)), len(seq)), self.fps)
+        moved = bool(person_jumps(body)[-1])
+        cut = cut_now(seq.frames.slice(max(0, len(seq) - round(2 * self.fps)), len(seq)), self.fps, moved)
         event = self.counter.update(frame, t, float(drive.depth[-1]), ok, cut)
         if event is not None:
             self._judge(body, drive, event, first)
