@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 from coach_common import RESULTS, data_dir, sequence_for, write_results
-from poseit.coach.analysis import analyze
+from poseit.coach.analysis import analyze, person_jumps
 from poseit.coach.frames import transitions
+from poseit.coach.kinematics import Body
 
 
 def read_labels(root: Path) -> list[dict]:
@@ -69,7 +70,8 @@ def main() -> int:
             "any_reps": len(anything.reps),
             "turn_frame_errors": errors,
             "shot_boundaries": [
-                [d.start, d.end, d.kind] for d in (transitions(seq.frames, seq.fps) if seq.frames else [])
+                [d.start, d.end, d.kind]
+                for d in (transitions(seq.frames, seq.fps, person_jumps(Body.from_sequence(seq))) if seq.frames else [])
             ],
             "partial_reasons": [p.partial_reason for p in known.partials],
             "pixel_check": known.periodicity,
