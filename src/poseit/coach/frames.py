@@ -8,18 +8,20 @@ The features are computed from each decoded frame in the same pass as the poses 
 Shot boundaries, as shot-boundary detectors find them (not from joints jumping: a joints jump without an image
 change is a tracking glitch, and the counter bridges it like any other noisy frame):
 
-- a **hard cut** between frames t-1 and t: the colour-histogram distance and the thumbnail difference both
-  stand out from their neighbourhood (sliding-window test after Yeo & Liu 1995: the frame's distance is the
-  largest within +-``CUT_WINDOW_S`` and at least ``CUT_RATIO`` times the second largest, and above an absolute
-  floor). Motion (an arm swung overhead, a zoom, a pan) changes the frames as much on the neighbouring frames,
-  so it fails the ratio test. A change confined to part of the picture (a caption popping up, or a jump
-  cut within one static shot) is a cut only where the tracked person jumps with it, when that is known;
+- a **hard cut** between frames t-1 and t: the thumbnail difference (or the colour-histogram distance,
+  together with a picture change larger than on any frame near it) stands out from its neighbourhood, the
+  sliding-window test of shot-boundary detectors (Yeo & Liu 1995): at least ``CUT_RATIO`` times every other
+  value within +-``CUT_WINDOW_S``, and above an absolute floor. Motion (an arm swung overhead, a zoom, a pan)
+  changes the neighbouring frames as much, so it fails the ratio test; a colour jump with no picture change
+  is an encoder key frame unless it moves half the colour distribution. A change confined to part of the
+  picture (a caption popping up, or a jump cut within one static shot) is a cut only where the tracked
+  person jumps with it, when that is known;
 - a **gradual transition** (dissolve, fade) over up to 2 x ``DISSOLVE_HALF_S``: frame t is, pixel for pixel,
   close to the average of frames t-k and t+k (a blend of the two shots) while those two differ much more than
   motion makes frames differ over the same span (the clip's median). Thumbnails are compared with each
-  frame's brightness and contrast taken out, so auto-exposure is no transition. A moving person or a zoom moves edges
-  instead of blending them, so the middle frame is far from the average. Each run of such frames is one
-  transition.
+  frame's brightness and contrast taken out, so auto-exposure is no transition. A moving person or a zoom
+  moves edges instead of blending them, so the middle frame is far from the average. Each run of such frames
+  is one transition.
 """
 
 from __future__ import annotations
