@@ -51,16 +51,24 @@ def squats(count: int = 3, **kw) -> list:
     return reps(30, count, 1.6, 0.6, STAND, CASES["squat"].bottom, **kw)
 
 
-def test_joints_jumping_without_an_image_cut_is_no_cut():
-    """The tracker jumps away for two frames at the bottom of rep 2 (or the arms swing through in one frame):
-    the picture is continuous, so no cut, and the rep counts."""
+@pytest.mark.parametrize("what", ["tracker", "arms"])
+def test_joints_jumping_without_an_image_cut_is_no_cut(what):
+    """The tracker jumps away for two frames at the bottom of rep 2, or the arms are flung overhead within a
+    frame and back: the picture is continuous, so no cut, and the rep counts."""
     frames = squats()
     seq = sequence(frames, noise_px=0.5)
     room = scene(1)
     images = [draw(room, xy, seq.skeleton) for xy in seq.xy]
     bottom = 30 + 66 + 24  # lead 1 s, one rep (48 + 18 frames), then half of the next rep
     xy = seq.xy.copy()
-    xy[bottom : bottom + 2] += [300.0, -200.0]  # every joint jumps 2 torso lengths for two frames
+    if what == "tracker":
+        xy[bottom : bottom + 2] += [300.0, -200.0]  # every joint jumps 2 torso lengths for two frames
+    else:
+        skel = get_skeleton(seq.skeleton)
+        for side in ("left", "right"):
+            shoulder = xy[bottom : bottom + 3, skel.index[f"{side}_shoulder"]]
+            xy[bottom : bottom + 3, skel.index[f"{side}_elbow"]] = shoulder + np.array([0.0, -90.0])
+            xy[bottom : bottom + 3, skel.index[f"{side}_wrist"]] = shoulder + np.array([0.0, -170.0])
     glitch = with_frames(replace(seq, xy=xy), images)
     result = analyze(glitch, "squat")
     assert not result.cuts.any()
