@@ -56,6 +56,9 @@ def main(args: argparse.Namespace) -> int:
             print(f"{s['name']}: held {s['hold_s']:.1f} s{chosen}")
         else:
             print(f"{s['name']}: {s['reps']} reps, {s['partial_reps']} partial{chosen}")
+            check = s.get("periodicity") or {}
+            if check.get("agree") is False and "pixel_strength" in check:
+                print(f"  note: the picture repeats {check['pixel_count']} times (pixel periodicity); check the count")
         for issue in s["form_issues"]:
             where = f"rep {issue['rep']}" if issue["rep"] else "hold"
             print(f"  [{issue['severity']}] {where} at {issue['time_s']:.1f} s: {issue['message']}")
