@@ -15,13 +15,15 @@ figures of the code before issue 8 (run with that code on ``PYTHONPATH``; it has
 so those clips fall back to ``any``, which is what that code did with them); results of both variants are kept
 in one JSON file.
 
-Counts used (checked by eye on frame strips, see `COUNTS` and `EXCLUDED`): the labels do not mark what the
-WorkoutTracker README says. Looking at the frames, a label sits on a *rest* frame next to each rep: the top of a
-push-up (arms straight), the dead hang of a pull-up, standing in a squat; some before the rep, some after. A rep
-is counted here when the clip shows a whole cycle (rest -> turn -> rest; the convention of the counter and of
-the ../shared labels): a clip that opens at the bottom or ends before the return does not hold that rep.
-Unless `COUNTS` says otherwise, the count is the number of labels, with labels closer than a third of the clip's
-median label gap merged (a rep marked twice).
+Counts used (decided by eye on frame strips, before and without the counter's output: see `COUNTS`,
+`COUNT_CHECKED_AS_LABELLED`, `EXCLUDED`). The labels do not mark what the WorkoutTracker README says: looking at
+the frames, each label sits on a *rest* frame next to a rep: the top of a push-up at the end of the rep (arms
+straight), the dead hang before each pull-up, standing before each squat. A rep is counted here when the clip
+shows a whole cycle (rest -> turn -> rest: the counter's convention and that of the ../shared labels): a clip
+that opens at the bottom, or ends before the return, does not hold that rep; a finished rep whose end was not
+labelled is counted. Clips without labels were counted by eye where that was certain, else left out. Unless
+`COUNTS` says otherwise the count is the number of labels, labels closer than a third of the clip's median
+gap merged (a rep marked twice: push-ups/videoplayback, 31 labels, two 5 frames apart).
 """
 
 from __future__ import annotations
@@ -86,6 +88,26 @@ COUNTS: dict[str, tuple[int, str]] = {
         "opens at the bottom; label 14 is the top that ends that half-rep; two whole push-ups follow (14->69->127)",
     ),
     "push-ups/push-up_21": (0, "opens at the bottom, label 21 is the top it rises to; no whole push-up follows"),
+    "push-ups/push-up_20": (1, "opens at the bottom (0-18); label 44 ends that half-rep; one whole push-up to 120"),
+    "push-ups/push-up_37": (
+        4,
+        "top at frame 0; four whole push-ups (tops ~35, 70, 104, 139); the last one's return is not labelled",
+    ),
+    "push-ups/push-up_38": (
+        1,
+        "opens at the bottom; label 32 ends that half-rep; one whole push-up to 101; the next is still down at the end",
+    ),
+    "push-ups/push-up_13": (2, "no label, but two whole push-ups (bottoms 26-53, 96-123), top at both ends"),
+    "push-ups/push-up_15": (0, "no label: one descent, still at the bottom when the clip ends"),
+    "push-ups/push-up_16": (1, "no label: opens at the bottom, one whole push-up (down 74-114, up by 139)"),
+    "push-ups/push-up_17": (1, "no label: one whole push-up, top at both ends"),
+    "push-ups/push-up_24": (1, "no label: one whole push-up with a long bottom (44-103)"),
+    "push-ups/push-up_36": (
+        2,
+        "no label: opens near the bottom; two whole push-ups follow; the third is down at the end",
+    ),
+    "push-ups/push-up_47": (1, "no label: one whole push-up, top at both ends"),
+    "dips/dips_8": (2, "label 85 only, but the frames show two whole dips (bottoms ~42 and ~137), top at both ends"),
 }
 COUNT_CHECKED_AS_LABELLED = {
     "squats/squat_8": "one squat between standing at 0-18 and 92-100 (label 18: standing before it)",
@@ -101,10 +123,27 @@ COUNT_CHECKED_AS_LABELLED = {
     "pull-ups/pull-up_25": "one pull from the labelled hang at 8, hanging again at the end",
     "pull-ups/pull-up_26": "one pull from the labelled hang at 6, hanging again at the end",
     "pull-ups/pull-up_7": "labels 129, 203 are hangs, a whole pull follows the last; frames before 129 not checked",
-    "push-ups/push-up_1": "top at frame 0 (first frame vs first label checked only)",
-    "push-ups/push-up_10": "top at frame 0 (first frame vs first label checked only)",
-    "push-ups/push-up_11": "top at frame 0 (first frame vs first label checked only)",
-    "push-ups/push-up_26": "top at frame 0 (first frame vs first label checked only)",
+    "push-ups/push-up_1": "two whole push-ups ending at the labels; the third is still down at the end",
+    "push-ups/push-up_10": "two whole push-ups ending at the labels; the third is still down at the end",
+    "push-ups/push-up_11": "two whole push-ups ending at the labels; the third is still down at the end",
+    "push-ups/push-up_26": "three whole push-ups; the fourth is still down at the end",
+    "push-ups/push-up_4": "two whole push-ups, each ending at a label",
+    "push-ups/push-up_6": "opens at the bottom (label 18 ends that half-rep); whole push-ups 18->85 and 85->140 "
+    "(the last return not labelled): two",
+    "push-ups/push-up_9": "opens low (label 16 ends that half-rep); whole push-ups 16->84 and 84->149: two",
+    "push-ups/push-up_14": "two whole push-ups ending at the labels",
+    "push-ups/push-up_23": "one slow push-up while the camera moves in",
+    "push-ups/push-up_25": "one push-up with a long bottom",
+    "push-ups/push-up_27": "one very slow push-up (bottom 70-105)",
+    "push-ups/push-up_41": "one whole push-up; the next is still down at the end",
+    "push-ups/push-up_42": "two whole push-ups ending at the labels",
+    "push-ups/push-up_43": "one whole push-up",
+    "push-ups/push-up_44": "one whole push-up; the next is still down at the end",
+    "push-ups/push-up_45": "one push-up with a ~2 s bottom hold",
+    "push-ups/push-up_46": "one whole push-up",
+    "push-ups/push-up_50": "two whole push-ups ending at the labels",
+    "squats/squat_13": "two squats, standing at the labels 5 and 70 before each and at the end",
+    "squats/squat_7": "one squat (blurred frames), standing at both ends",
 }
 # clip -> why it is left out
 EXCLUDED: dict[str, str] = {
@@ -115,10 +154,13 @@ EXCLUDED: dict[str, str] = {
     "than guessed",
 }
 for _name in ("push-up_2", "push-up_3", "push-up_5", "push-up_7", "push-up_8"):
-    EXCLUDED[f"push-ups/{_name}"] = "no rep labelled, but the frames show push-ups: labels missing"
-for _name in ("push-up_13", "push-up_15", "push-up_16", "push-up_17", "push-up_22", "push-up_24", "push-up_36",
-              "push-up_39", "push-up_40", "push-up_47"):  # fmt: skip
-    EXCLUDED[f"push-ups/{_name}"] = "no rep labelled (the same recording series has missing labels; not checked)"
+    EXCLUDED[f"push-ups/{_name}"] = "no rep labelled, but the frames show push-ups: labels missing; not counted by eye"
+EXCLUDED |= {
+    "push-ups/push-up_22": "no label; opens mid-descent: whether that first push-up counts is a convention",
+    "push-ups/push-up_39": "no label; filmed from above the head: depth cannot be judged by eye",
+    "push-ups/push-up_40": "no label; frontal close-up: the count is not certain by eye",
+    "push-ups/push-up_48": "close-up; ends as the second push-up comes back up: finished or not cannot be told",
+}
 
 
 def workouts_root(option: Path | None) -> Path:
