@@ -328,8 +328,6 @@ FAULTS: dict[str, tuple[str, str, dict[str, Pose]]] = {
     ),
     "lateral_raise.swinging": ("lateral_raise", "oblique", {"bottom": _bottom("lateral_raise", trunk=28)}),
     "situp.full_range": ("situp", "side", {"bottom": _bottom("situp", trunk=57)}),
-    "pullup.dead_hang": ("pullup", "side", {"start": _start("pullup", upper_arm=38)}),  # hangs at 142 deg
-    "pullup.kipping": ("pullup", "side", {"bottom": _bottom("pullup", trunk=35)}),
+    "pullup.kipping": ("pullup", "side", {"bottom": _bottom("pullup", trunk=48)}),
     "dip.depth": ("dip", "side", {"bottom": _bottom("dip", forearm=172)}),  # elbows only to ~102 deg
-    "dip.lockout": ("dip", "side", {"start": _start("dip", forearm=150)}),  # tops out at 150 deg
 }
