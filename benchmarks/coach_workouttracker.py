@@ -287,6 +287,8 @@ def main() -> int:
             summary.setdefault(args.variant, {})[split] = table(scored, args.variant)
     for variant, figures in sorted(summary.items()):
         for split, groups in figures.items():
+            if args.split not in (split, "all"):
+                continue  # never show the other split's figures (dev runs must not see test)
             line = ", ".join(
                 f"{g} {v['exact']}/{v['clips']} exact ({v['off_by_more_than_one']} off by >1)"
                 for g, v in groups.items()
