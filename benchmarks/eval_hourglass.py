@@ -1,8 +1,11 @@
-"""LSP test PCK@0.2 of the shipped hourglass students in our engine (``poseit eval``, detector ROI, one process
-per model file): FP32 (from ``train/ship_hourglass.py --fp32-dir``), FP16 and INT8 (the shipped files); writes
-benchmarks/results/eval_lsp_hg.json (with the training state of each student) and prints the table.
+"""Accuracy of the shipped hourglass students in our engine (``poseit eval``, detector ROI, test splits, one
+process per model file): FP32 (from ``train/ship_hourglass.py --fp32-dir``), FP16 and INT8 (the shipped files)
+on LSP test (PCK@0.2) and, with ``--datasets``, the MPII camera frames (``mpii-csv``, PCKh@0.5) and LSP
+Extended test (held out of training); writes benchmarks/results/eval_hg.json (with what each student was
+converted from) and prints one table per dataset.
 
     python benchmarks/eval_hourglass.py [--fp32-dir /tmp/poseit-fp32] [--models hg-tiny hg-mobile]
+        [--variants fp32 int8] [--datasets lsp mpii-csv]
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def evaluate(model: str) -> dict:
+def evaluate(model: str, dataset: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "eval.json"
-        cmd = [sys.executable, "-m", "poseit.cli", "eval", "--dataset", "lsp", "--split", "test", "--model", model]
+        cmd = [sys.executable, "-m", "poseit.cli", "eval", "--dataset", dataset, "--split", "test", "--model", model]
         subprocess.run([*cmd, "--json", str(out), "--quiet"], check=True, stdout=subprocess.DEVNULL)
         return json.loads(out.read_text())
 
@@ -46,24 +49,26 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["hg-tiny", "hg-mobile"])
     ap.add_argument("--fp32-dir", type=Path, default=Path("/tmp/poseit-fp32"))
     ap.add_argument("--variants", nargs="+", default=["fp32", "fp16", "int8"])
+    ap.add_argument("--datasets", nargs="+", default=["lsp"], help="lsp, mpii-csv, lsp-extended")
     args = ap.parse_args()
-    rows, results = {}, {}
-    for name in args.models:
-        for variant in args.variants:
-            stem = name.replace("-", "_")
-            model = {
-                "fp32": str(args.fp32_dir / f"{stem}_fp32.xml"),
-                "fp16": f"{name}-fp16",
-                "int8": name,
-            }[variant]
-            if variant == "fp32" and not Path(model).is_file():
-                print(f"skipping {name} FP32: {model} not found (train/ship_hourglass.py writes it)")
-                continue
-            result = evaluate(model)
-            results[f"{name} {variant}"] = result
-            rows[f"{name} {variant.upper()} (missed {result['missed']})"] = result
-    table = format_table(rows)
-    print(table)
+    tables, results = {}, {}
+    for dataset, name, variant in ((d, n, v) for d in args.datasets for n in args.models for v in args.variants):
+        rows = tables.setdefault(dataset, {})
+        stem = name.replace("-", "_")
+        model = {
+            "fp32": str(args.fp32_dir / f"{stem}_fp32.xml"),
+            "fp16": f"{name}-fp16",
+            "int8": name,
+        }[variant]
+        if variant == "fp32" and not Path(model).is_file():
+            print(f"skipping {name} FP32: {model} not found (train/ship_hourglass.py writes it)")
+            continue
+        result = evaluate(model, dataset)
+        results[f"{dataset} {name} {variant}"] = result
+        rows[f"{name} {variant.upper()} (missed {result['missed']})"] = result
+    table = {d: format_table(rows) for d, rows in tables.items()}
+    for d, t in table.items():
+        print(f"{d} test\n{t}\n")
     record = {
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
@@ -73,7 +78,7 @@ def main() -> None:
         "results": results,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "eval_lsp_hg.json").write_text(json.dumps(record, indent=2))
+    (RESULTS / "eval_hg.json").write_text(json.dumps(record, indent=2))
 
 
 if __name__ == "__main__":

@@ -7,14 +7,14 @@
 set -euo pipefail
 CK=train/checkpoints
 PY=${PY:-.venv/bin/python}
-S1=${S1:-2400} S2=${S2:-1500} S3=${S3:-20000}
+S1=${S1:-500} S2=${S2:-100} S3=${S3:-20000}
 LSPE=${LSPE:-/work/extdata/lsp-extended}
 FRAMES=${FRAMES:-/work/extdata/poseit-frames}
 VIDEOS=${VIDEOS:-"../shared/data/exercise-videos /work/extdata/workouttracker/data/raw"}
 PIDFILE=${PIDFILE:-/work/extdata/train.pid}
 COMMON=(--lspe "$LSPE" --lspe-skip 5000:10000:5 --unlabelled $VIDEOS --every 10 --max-per-video 40
-        --frames-dir "$FRAMES" --teacher-cache $CK/teacher.npz --cached-teacher --threads 2
-        --checkpoint-minutes 4 --pid-file "$PIDFILE" --quiet)
+        --frames-dir "$FRAMES" --teacher-cache $CK/teacher.npz --cached-teacher --threads "${THREADS:-1}"
+        --checkpoint-minutes "${CKPT_MINUTES:-4}" --pid-file "$PIDFILE" --quiet)
 
 step_of() { # the step stored in a checkpoint or weights file, else 0
   [ -f "$1" ] && "$PY" -c "import sys, torch; print(torch.load(sys.argv[1], weights_only=True)['step'])" "$1" || echo 0
@@ -35,6 +35,6 @@ stage() { # out arch size batch lr steps init
     --steps "$steps" --out "$out" "${start[@]}" "${COMMON[@]}"
 }
 
-stage s1-tiny-128 hg_s2_b1_tiny 128 32 1.5e-3 "$S1" ""
+stage s1-tiny-128 hg_s2_b1_tiny 128 16 1.5e-3 "$S1" ""
 stage s2-tiny-192 hg_s2_b1_tiny 192 16 1e-3 "$S2" $CK/s1-tiny-128/weights_fp16.pt
 stage s3-mobile-256 hg_s2_b1_mobile 256 12 5e-4 "$S3" $CK/s2-tiny-192/weights_fp16.pt

@@ -61,10 +61,9 @@ def registry_block() -> str:
             if not xml.is_file():
                 continue
             what = f"{WHAT[name]}, {variant.upper()}"
-            args = (
-                f'"{name}{suffix}", "{xml.stem}", {SIZES[name]}, "{sha256(xml)}", "{sha256(xml.with_suffix(".bin"))}"'
-            )
-            lines.append(f'register(_hourglass({args}, "{what}"))')
+            fields = [f'"{name}{suffix}"', f'"{xml.stem}"', str(SIZES[name]), f'"{sha256(xml)}"']
+            fields += [f'"{sha256(xml.with_suffix(".bin"))}"', f'"{what}"']
+            lines.append("register(\n    _hourglass(\n" + "".join(f"        {f},\n" for f in fields) + "    )\n)")
     return "\n".join(lines)
 
 
