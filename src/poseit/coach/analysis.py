@@ -579,7 +579,8 @@ def choose_exercise(seq: PoseSequence, body: Body) -> tuple[str, dict[str, Any]]
     2. Otherwise the recogniser (Penn Action classes) looks at the moving stretches; its top class picks the
        library exercise that lists it in ``labels`` when its probability reaches `MIN_CLASS_PROB`.
     3. Anything else (classes without a definition, e.g. pull-ups or jump rope, or low confidence) is counted
-       by periodicity (``any``); so is a pick whose counter finds no rep where periodicity finds several.
+       by periodicity (``any``); so is a pick whose counter finds no rep where periodicity finds several, or
+       counts more than one away from a confident periodicity count (pose or pixels).
     """
     from poseit.coach.library import library
     from poseit.coach.recognize import motion_energy, recognize_windows
@@ -625,13 +626,30 @@ def analyze(seq: PoseSequence, exercise: str | Exercise = AUTO, min_score: float
         result = analyze_any(body, cuts, seq.frames)
     else:
         result = pixel_check(analyze_body(body, get_exercise(choice), cuts), seq.frames)
-        if not result.is_hold_result and not result.reps:
+        if not result.is_hold_result:
             periodic = analyze_any(body, cuts, seq.frames)
-            if len(periodic.reps) >= 2 and periodic.thresholds.get("strength", 0) >= 0.3:
+            if not result.reps and len(periodic.reps) >= 2 and periodic.thresholds.get("strength", 0) >= 0.3:
                 info["reason"] += f"; no {choice} rep found but the movement repeats: counting by periodicity"
+                result = periodic
+            elif _confident(periodic) and abs(len(periodic.reps) - len(result.reps)) > 1:
+                info["reason"] += (
+                    f"; {choice} counts {len(result.reps)} but the movement clearly repeats {len(periodic.reps)}"
+                    " times: counting by periodicity"
+                )
                 result = periodic
     result.recognition = {"requested": AUTO, "chosen": result.exercise, **info}
     return result
+
+
+def _confident(periodic: Analysis) -> bool:
+    """Whether the periodicity count that ``periodic`` used is confident (`periodic.POSE_CONFIDENT`): for
+    ``auto``, where the exercise is the recogniser's guess, such a count that disagrees by more than one says
+    the guess does not explain the movement."""
+    from poseit.coach.periodic import POSE_CONFIDENT
+
+    info = periodic.periodicity or {}
+    conf = info.get("pixel_confidence" if info.get("source") == "pixels" else "pose_confidence", 0.0)
+    return float(conf) >= POSE_CONFIDENT
 
 
 def pixel_check(result: Analysis, frames: FrameFeatures | None) -> Analysis:
