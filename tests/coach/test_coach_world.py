@@ -140,3 +140,20 @@ def test_live_coach_uses_world_landmarks_like_offline():
     coach.close()
     assert coach.reps == len(analyze(seq, "squat").reps) == 3
     assert coach.partial_reps == 0 and not coach.issues
+
+
+def test_front_view_squats_on_a_real_clip_count_on_the_3d_knee_angle(data_dir, blazepose_models):
+    """squat2.mp4 (../shared, facing the camera, labelled 6): the engine's world landmarks give every rep on the
+    knee angle in degrees (deep: under 80), an upright trunk, no feedback; without them the 2D fallback drives
+    the front view with leg extension (leg lengths). Skips without ../shared or the models."""
+    from poseit.coach.sequence import extract_poses
+
+    seq = extract_poses(data_dir / "exercise-videos" / "luizfcharry+MrPose" / "squat2.mp4")
+    assert seq.world is not None and seq.world.shape == (*seq.xy.shape[:2], 3)
+    result = analyze(seq, "squat")
+    assert len(result.reps) == 6 and {r.signal for r in result.reps} == {"knee_angle"}
+    assert all(r.min_value < 80 for r in result.reps) and not result.issues
+    frames = np.concatenate([np.arange(r.start, r.end + 1) for r in result.reps])
+    assert np.nanmax(Body.from_sequence(seq).signal("trunk_lean")[frames]) < 60
+    flat = analyze(replace(seq, world=None), "squat")
+    assert len(flat.reps) == 6 and {r.signal for r in flat.reps} == {"leg_extension"}
