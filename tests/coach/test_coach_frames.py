@@ -89,7 +89,7 @@ def test_hard_cut_mid_rep_drops_that_rep_only():
 
 
 def test_dissolve_is_one_transition():
-    """Scene A blends into scene B over 20 frames while the person keeps moving."""
+    """Scene A blends into scene B over 20 frames while the person keeps moving (in the middle of rep 2)."""
     seq = sequence(squats(), noise_px=0.5)
     a, b = scene(3), scene(4)
     start, length = 100, 20
@@ -97,10 +97,14 @@ def test_dissolve_is_one_transition():
     for t, xy in enumerate(seq.xy):
         w = float(np.clip((t - start) / length, 0, 1))
         images.append(draw(cv2.addWeighted(a, 1 - w, b, w, 0), xy, seq.skeleton))
-    found = transitions(with_frames(seq, images).frames, seq.fps)
+    blended = with_frames(seq, images)
+    found = transitions(blended.frames, seq.fps)
     assert len(found) == 1 and found[0].kind == "dissolve"
     assert start - 3 <= found[0].start and found[0].end <= start + length + 3
     assert found[0].start <= start + length // 2 <= found[0].end
+    # the rep the dissolve falls in (the second, frames ~96-144) is not counted, and nothing inside it is
+    result = analyze(blended, "squat")
+    assert len(result.reps) == 2 and all(not (r.start < start + length and r.end > start) for r in result.reps)
 
 
 def test_long_hold_zoom_and_exposure_are_no_cuts():
