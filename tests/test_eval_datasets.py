@@ -124,3 +124,21 @@ def test_eval_cli_choices_match_the_strategy():
     from poseit.detect import choose
 
     assert eval_cmd.RETRIES == choose.RETRIES and eval_cmd.CHOICES == choose.CHOICES
+
+
+def test_eval_cli_on_lsp_extended_files(data_dir, blazepose_models, tmp_path):
+    """Two LSP images and their labels written the LSP Extended way (14, 3, N; 1 = visible)."""
+    scipy_io = pytest.importorskip("scipy.io")
+    lsp = scipy_io.loadmat(data_dir / "lsp" / "joints.mat")["joints"]  # (3, 14, 2000), 0 = visible
+    (tmp_path / "images").mkdir()
+    ext = np.zeros((14, 3, 2))
+    for k, i in enumerate((1000, 1001)):
+        shutil.copy(data_dir / "lsp" / "images" / f"im{i + 1:04d}.jpg", tmp_path / "images" / f"im{k + 1:05d}.jpg")
+        ext[:, :2, k] = lsp[:2, :, i].T
+        ext[:, 2, k] = lsp[2, :, i] == 0
+    scipy_io.savemat(tmp_path / "joints.mat", {"joints": ext})
+    out = tmp_path / "r.json"
+    args = ["eval", "--dataset", "lsp-extended", "--root", str(tmp_path), "--split", "all", "--json", str(out)]
+    assert cli([*args, "--quiet"]) == 0
+    r = json.loads(out.read_text())
+    assert r["images"] == 2 and r["count"] == int(ext[:, 2, :].sum()) and r["mean"] > 60
