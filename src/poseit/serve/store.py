@@ -1,144 +1,187 @@
-"""Session history in SQLite: a row per session, per repetition and per form issue.
+"""Session history: a row per session, per repetition and per form issue, in SQLite or PostgreSQL.
 
-WAL journal, one connection per thread, every write its own transaction: a rep is committed the moment it
-completes, so a server killed mid-session keeps every completed rep. The schema is versioned with
-``PRAGMA user_version`` and created (or migrated) on first open. Every statement is a constant with ``?``
-parameters: nothing a client sends becomes SQL text.
+One schema on SQLAlchemy Core for both databases. ``Store(path)`` is a SQLite file (WAL journal, the default
+for one machine); ``Store("postgresql://user@host/db")`` is a PostgreSQL server (through psycopg), for a
+cluster whose replicas run on several nodes. Every write is its own transaction: a rep is committed the moment
+it completes, so a server killed mid-session keeps every completed rep. The schema is versioned (a
+``schema_version`` table, and ``PRAGMA user_version`` on SQLite as before) and created or migrated on first
+open. Every statement is built by SQLAlchemy with bound parameters: nothing a client sends becomes SQL text.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
 from poseit.errors import PoseItError
 
-# Each entry migrates the schema from version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE sessions (
-        id INTEGER PRIMARY KEY,
-        started_at REAL NOT NULL,          -- unix seconds
-        ended_at REAL,                     -- NULL while live, or when the server died first
-        status TEXT NOT NULL DEFAULT 'live' CHECK (status IN ('live', 'ended', 'interrupted')),
-        exercise TEXT NOT NULL,            -- what was asked for (an exercise id, auto or any)
-        counted_as TEXT,                   -- what was counted (auto's choice)
-        model TEXT NOT NULL,
-        device TEXT NOT NULL,
-        source TEXT NOT NULL DEFAULT 'camera',
-        frames INTEGER NOT NULL DEFAULT 0,
-        reps INTEGER NOT NULL DEFAULT 0,
-        partial_reps INTEGER NOT NULL DEFAULT 0,
-        hold_s REAL
-    );
-    CREATE TABLE reps (
-        id INTEGER PRIMARY KEY,
-        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        number INTEGER NOT NULL,           -- 1, 2, ... among complete reps, a partial rep carries the next number
-        complete INTEGER NOT NULL,         -- 0 for a partial rep
-        start_s REAL, turn_s REAL, end_s REAL,   -- session seconds (NULL for the periodicity counter)
-        duration_s REAL,
-        recorded_at REAL NOT NULL
-    );
-    CREATE INDEX reps_session ON reps(session_id, number);
-    CREATE TABLE issues (
-        id INTEGER PRIMARY KEY,
-        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        rep INTEGER NOT NULL,              -- rep number (0: a hold)
-        time_s REAL NOT NULL,
-        rule TEXT NOT NULL,
-        message TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        recorded_at REAL NOT NULL
-    );
-    CREATE INDEX issues_session ON issues(session_id, rep);
-    """,
+metadata = sa.MetaData()
+sessions_t = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("started_at", sa.Float, nullable=False),  # unix seconds
+    sa.Column("ended_at", sa.Float),  # NULL while live, or when the server died first
+    sa.Column("status", sa.Text, nullable=False, server_default="live"),
+    sa.Column("exercise", sa.Text, nullable=False),  # what was asked for (an exercise id, auto or any)
+    sa.Column("counted_as", sa.Text),  # what was counted (auto's choice)
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("device", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False, server_default="camera"),
+    sa.Column("frames", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reps", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("partial_reps", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("hold_s", sa.Float),
+    sa.CheckConstraint("status IN ('live', 'ended', 'interrupted')", name="sessions_status"),
 )
+reps_t = sa.Table(
+    "reps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),  # 1, 2, ... among complete reps; a partial carries the next
+    sa.Column("complete", sa.Integer, nullable=False),  # 0 for a partial rep
+    sa.Column("start_s", sa.Float),  # session seconds (NULL for the periodicity counter)
+    sa.Column("turn_s", sa.Float),
+    sa.Column("end_s", sa.Float),
+    sa.Column("duration_s", sa.Float),
+    sa.Column("recorded_at", sa.Float, nullable=False),
+    sa.Index("reps_session", "session_id", "number"),
+)
+issues_t = sa.Table(
+    "issues",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("rep", sa.Integer, nullable=False),  # rep number (0: a hold)
+    sa.Column("time_s", sa.Float, nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("severity", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.Float, nullable=False),
+    sa.Index("issues_session", "session_id", "rep"),
+)
+version_t = sa.Table("schema_version", sa.MetaData(), sa.Column("version", sa.Integer, nullable=False))
+
+
+def _v1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[sessions_t, reps_t, issues_t])
+
+
+# Each entry migrates the schema from version i to i + 1, on either database.
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1,)
 SCHEMA_VERSION = len(MIGRATIONS)
 SESSION_COLUMNS = (
     "id, started_at, ended_at, status, exercise, counted_as, model, device, source, frames, reps, partial_reps, hold_s"
 )
 REP_COLUMNS = ("number", "complete", "start_s", "turn_s", "end_s", "duration_s")
 ISSUE_COLUMNS = ("rep", "time_s", "rule", "message", "severity")
+_SESSION_COLS = [sessions_t.c[c.strip()] for c in SESSION_COLUMNS.split(",")]
+
+
+def is_url(db: str | Path) -> bool:
+    """Whether ``db`` is a SQLAlchemy URL (``postgresql://...``, ``sqlite:///...``) rather than a file path."""
+    return isinstance(db, str) and "://" in db
+
+
+def make_engine(db: str | Path) -> Engine:
+    """An engine for a SQLite file or a database URL (``postgresql://`` uses psycopg)."""
+    if is_url(db):
+        url = sa.make_url(str(db))
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        if url.get_backend_name() == "postgresql":
+            try:
+                return sa.create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=8)
+            except ImportError:
+                raise PoseItError("PostgreSQL needs its driver: pip install 'poseit[cluster]'") from None
+        if url.get_backend_name() != "sqlite":
+            raise PoseItError(f"unsupported database {url.get_backend_name()!r}: use a SQLite file or postgresql://")
+        path = url.database or ""
+    else:
+        path = str(db)
+    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 10.0, "check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy's own BEGIN below, not pysqlite's
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            dbapi_conn.execute(f"PRAGMA {pragma}")  # NORMAL: durable across a killed process (not a power cut)
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlocks
+
+    return engine
 
 
 class Store:
-    """The history database at ``path`` (created with its schema on first open)."""
+    """The history database at ``db``: a SQLite file path, or a SQLAlchemy URL (created with its schema on first
+    open). ``interrupt_live``: mark sessions still 'live' as interrupted (they belong to a server that died);
+    a cluster's replicas pass False, since other replicas' sessions are live."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise PoseItError(f"cannot create the folder for database {self.path}: {exc.strerror}") from None
-        self._local = threading.local()
-        self._migrate()
-
-    # --- connections ----------------------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+    def __init__(self, db: str | Path, interrupt_live: bool = True) -> None:
+        self.url = is_url(db)
+        self.path: str | Path = str(db) if self.url else Path(db)
+        if not self.url:
             try:
-                conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-                conn.row_factory = sqlite3.Row
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process (not a power cut)
-                conn.execute("PRAGMA foreign_keys=ON")
-            except sqlite3.Error as exc:
-                raise PoseItError(f"cannot open database {self.path}: {exc}") from None
-            self._local.conn = conn
-        return conn
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise PoseItError(f"cannot create the folder for database {db}: {exc.strerror}") from None
+        self.engine = make_engine(db)
+        self.dialect = self.engine.dialect.name
+        self._migrate(interrupt_live)
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    @property
+    def where(self) -> str:
+        """The database for messages (a URL without its password)."""
+        return self.engine.url.render_as_string(hide_password=True) if self.url else str(self.path)
 
-    def _migrate(self) -> None:
+    # --- schema ---------------------------------------------------------------------------------------------
+    def _version(self, conn: Connection) -> int:
+        if sa.inspect(conn).has_table("schema_version"):
+            return int(conn.execute(sa.select(sa.func.max(version_t.c.version))).scalar() or 0)
+        if self.dialect == "sqlite":  # databases made before the version table kept it here
+            return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+        return 0
+
+    def _migrate(self, interrupt_live: bool) -> None:
         try:
-            with self._tx() as conn:
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
+            with self.engine.begin() as conn:
+                if self.dialect == "postgresql":  # one migrating process at a time across the cluster
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(7261535)"))
+                version = self._version(conn)
                 if version > SCHEMA_VERSION:
                     raise PoseItError(
-                        f"database {self.path} has schema version {version}; this Pose-It! knows up to "
+                        f"database {self.where} has schema version {version}; this Pose-It! knows up to "
                         f"{SCHEMA_VERSION} (upgrade Pose-It! or use another --db)"
                     )
                 for step in MIGRATIONS[version:]:
-                    for statement in step.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
-                # sessions still 'live' belong to a server that died: they are over
-                conn.execute("UPDATE sessions SET status = 'interrupted' WHERE status = 'live'")
-        except sqlite3.DatabaseError as exc:
-            raise PoseItError(f"cannot use database {self.path}: {exc}") from None
+                    step(conn)
+                version_t.create(conn, checkfirst=True)
+                conn.execute(version_t.delete())
+                conn.execute(version_t.insert().values(version=SCHEMA_VERSION))
+                if self.dialect == "sqlite":
+                    conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+                if interrupt_live:
+                    conn.execute(sessions_t.update().where(sessions_t.c.status == "live").values(status="interrupted"))
+        except sa.exc.SQLAlchemyError as exc:
+            raise PoseItError(f"cannot use database {self.where}: {exc.__class__.__name__}: {exc.orig}") from None
 
     def close(self) -> None:
-        """Close this thread's connection (others close when their threads end)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Close the pooled connections."""
+        self.engine.dispose()
 
     # --- writes ---------------------------------------------------------------------------------------------
     def start_session(self, exercise: str, model: str, device: str, source: str = "camera") -> int:
-        with self._tx() as conn:
-            cur = conn.execute(
-                "INSERT INTO sessions (started_at, exercise, model, device, source) VALUES (?, ?, ?, ?, ?)",
-                (time.time(), exercise, model, device, source),
-            )
-            return int(cur.lastrowid)
+        row = {"started_at": time.time(), "exercise": exercise, "model": model, "device": device, "source": source}
+        with self.engine.begin() as conn:
+            return int(conn.execute(sessions_t.insert().values(**row)).inserted_primary_key[0])
 
     def record(
         self,
@@ -150,69 +193,73 @@ class Store:
     ) -> None:
         """New reps and form issues with the session's running totals, in one transaction."""
         now = time.time()
-        with self._tx() as conn:
-            conn.executemany(
-                "INSERT INTO reps (session_id, number, complete, start_s, turn_s, end_s, duration_s, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(session_id, *(r.get(c) for c in REP_COLUMNS), now) for r in reps],
-            )
-            conn.executemany(
-                "INSERT INTO issues (session_id, rep, time_s, rule, message, severity, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(session_id, *(i[c] for c in ISSUE_COLUMNS), now) for i in issues],
-            )
-            conn.execute(
-                "UPDATE sessions SET counted_as = ?, frames = ?, reps = ?, partial_reps = ?, hold_s = ?, "
-                "ended_at = CASE WHEN ? THEN ? ELSE ended_at END, "
-                "status = CASE WHEN ? THEN 'ended' ELSE status END WHERE id = ?",
-                (
-                    totals.get("counted_as"),
-                    int(totals.get("frames", 0)),
-                    int(totals.get("reps", 0)),
-                    int(totals.get("partial_reps", 0)),
-                    totals.get("hold_s"),
-                    ended,
-                    now,
-                    ended,
-                    session_id,
-                ),
-            )
+        values: dict[str, Any] = {
+            "counted_as": totals.get("counted_as"),
+            "frames": int(totals.get("frames", 0)),
+            "reps": int(totals.get("reps", 0)),
+            "partial_reps": int(totals.get("partial_reps", 0)),
+            "hold_s": totals.get("hold_s"),
+        }
+        if ended:
+            values.update(ended_at=now, status="ended")
+        else:  # a session resumed after its server died is live again
+            values.update(status="live")
+        own = {"session_id": session_id, "recorded_at": now}
+        with self.engine.begin() as conn:
+            if reps:
+                conn.execute(reps_t.insert(), [{**{c: r.get(c) for c in REP_COLUMNS}, **own} for r in reps])
+            if issues:
+                conn.execute(issues_t.insert(), [{**{c: i[c] for c in ISSUE_COLUMNS}, **own} for i in issues])
+            conn.execute(sessions_t.update().where(sessions_t.c.id == session_id).values(**values))
 
     # --- reads ----------------------------------------------------------------------------------------------
+    def _rows(self, query: sa.Executable) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
     def sessions(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Sessions, newest first."""
-        rows = self._conn().execute(
-            f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
-            (limit, offset),
-        )
-        return [dict(r) for r in rows]
+        s = sessions_t.c
+        query = sa.select(*_SESSION_COLS).order_by(s.started_at.desc(), s.id.desc())
+        return self._rows(query.limit(limit).offset(offset))
 
     def session(self, session_id: int) -> dict[str, Any] | None:
         """One session with its reps and issues, or None."""
-        conn = self._conn()
-        row = conn.execute(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        if row is None:
+        found = self._rows(sa.select(*_SESSION_COLS).where(sessions_t.c.id == session_id))
+        if not found:
             return None
-        out = dict(row)
+        out = found[0]
         out["rep_events"] = self.reps(session_id)
-        out["form_issues"] = [
-            dict(r)
-            for r in conn.execute(
-                f"SELECT {', '.join(ISSUE_COLUMNS)} FROM issues WHERE session_id = ? ORDER BY time_s, id",
-                (session_id,),
-            )
-        ]
+        i = issues_t.c
+        query = sa.select(*(i[c] for c in ISSUE_COLUMNS)).where(i.session_id == session_id).order_by(i.time_s, i.id)
+        out["form_issues"] = self._rows(query)
         return out
 
     def reps(self, session_id: int | None = None) -> list[dict[str, Any]]:
         """Rep rows (with their session id and issue count) of one session, or of all."""
-        query = (
-            f"SELECT r.session_id, {', '.join('r.' + c for c in REP_COLUMNS)}, "
-            "(SELECT COUNT(*) FROM issues i WHERE i.session_id = r.session_id AND i.rep = r.number "
-            "AND r.complete = 1) AS issues FROM reps r "
+        r, i = reps_t.c, issues_t.c
+        issue_count = (
+            sa.select(sa.func.count())
+            .where(i.session_id == r.session_id, i.rep == r.number, r.complete == 1)
+            .scalar_subquery()
+            .label("issues")
         )
+        query = sa.select(r.session_id, *(r[c] for c in REP_COLUMNS), issue_count)
         if session_id is None:
-            rows = self._conn().execute(query + "ORDER BY r.session_id, r.id")
+            query = query.order_by(r.session_id, r.id)
         else:
-            rows = self._conn().execute(query + "WHERE r.session_id = ? ORDER BY r.id", (session_id,))
-        return [dict(r) for r in rows]
+            query = query.where(r.session_id == session_id).order_by(r.id)
+        return self._rows(query)
+
+    def counted(self, session_id: int) -> dict[str, int]:
+        """What a session has counted so far (complete and partial reps, issues): where a resumed one goes on."""
+        r, i = reps_t.c, issues_t.c
+        with self.engine.connect() as conn:
+            complete = conn.execute(
+                sa.select(sa.func.count()).where(r.session_id == session_id, r.complete == 1)
+            ).scalar()
+            partial = conn.execute(
+                sa.select(sa.func.count()).where(r.session_id == session_id, r.complete == 0)
+            ).scalar()
+            issues = conn.execute(sa.select(sa.func.count()).where(i.session_id == session_id)).scalar()
+        return {"reps": int(complete or 0), "partial_reps": int(partial or 0), "issues": int(issues or 0)}
