@@ -113,7 +113,11 @@ class CoachSession:
         store: Store | None = None,
         source: str = "camera",
         max_side: int = 1280,
+        resume: int | None = None,
+        t0: float | None = None,
     ) -> None:
+        """``resume``: go on with that stored session (its reps so far counted from the database, as after a
+        cluster replica died); ``t0``: the session's time origin (default: its first frame's time)."""
         if exercise not in exercise_ids():
             raise PoseItError(f"unknown exercise {exercise!r}; choose one of {', '.join(exercise_ids())}")
         self.engine, self.store, self.max_side = engine, store, max_side
@@ -121,12 +125,17 @@ class CoachSession:
         self.coach = LiveCoach(exercise, self.estimator.skeleton, engine.coach_fps)
         self.exercise = exercise
         self.frames = 0
-        self._t0: float | None = None
+        self._t0: float | None = t0
         self._last_t = -np.inf
         self._saved_reps = self._saved_partials = self._saved_issues = 0
         self._saved_hold = 0.0
         self.closed = False
-        self.id = store.start_session(exercise, engine.model, engine.device, source) if store else None
+        self.base = {"reps": 0, "partial_reps": 0}  # counted before a resume
+        if resume is not None and store is not None:
+            self.id: int | None = resume
+            self.base = {k: v for k, v in store.counted(resume).items() if k in self.base}
+        else:
+            self.id = store.start_session(exercise, engine.model, engine.device, source) if store else None
 
     # --- frames -----------------------------------------------------------------------------------------------
     def feed_jpeg(self, data: bytes, time_s: float) -> dict[str, Any]:
@@ -173,8 +182,8 @@ class CoachSession:
             "people": people,
             "exercise": coach.mode,
             "exercise_name": coach.exercise.name if coach.exercise is not None else exercise_names()[coach.mode],
-            "reps": coach.reps,
-            "partial_reps": coach.partial_reps,
+            "reps": self.base["reps"] + coach.reps,
+            "partial_reps": self.base["partial_reps"] + coach.partial_reps,
             "phase": self._phase(record, holding),
             "hold_s": record.get("hold_s"),
             "feedback": [{"rep": i.rep, "message": i.message, "severity": i.severity} for i in recent],
@@ -197,8 +206,8 @@ class CoachSession:
         return {
             "counted_as": coach.mode,
             "frames": self.frames,
-            "reps": coach.reps,
-            "partial_reps": coach.partial_reps,
+            "reps": self.base["reps"] + coach.reps,
+            "partial_reps": self.base["partial_reps"] + coach.partial_reps,
             "hold_s": hold,
         }
 
@@ -222,6 +231,11 @@ class CoachSession:
             for _, i in coach.issues[self._saved_issues :]
         ]
         self._saved_issues = len(coach.issues)
+        if self.base["reps"]:  # rep numbers go on from the resumed count (an issue's rep 0 is a hold)
+            for rep in reps:
+                rep["number"] += self.base["reps"]
+            for issue in issues:
+                issue["rep"] += self.base["reps"] if issue["rep"] else 0
         hold_moved = coach.hold_s - self._saved_hold >= 1.0
         if self.store is not None and self.id is not None and (reps or issues or hold_moved or ended):
             self._saved_hold = coach.hold_s
@@ -235,6 +249,9 @@ class CoachSession:
                 self.coach.close()
             self._persist(ended=True)
         summary = self.coach.summary() if self.frames else {"exercise": self.coach.mode, "reps": 0, "form_issues": []}
+        summary["reps"] += self.base["reps"]
+        if "partial_reps" in summary:
+            summary["partial_reps"] += self.base["partial_reps"]
         return {"type": "summary", "session": self.id, "frames": self.frames, **summary}
 
 
