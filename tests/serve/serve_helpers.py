@@ -44,7 +44,9 @@ class Server:
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
         cmd = [sys.executable, "-m", "poseit.cli", "serve", "--port", str(self.port), "--db", str(db), *args]
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.log = db.with_suffix(f".{self.port}.log")  # a file, not a pipe nobody reads (a full pipe blocks)
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 180.0) -> None:
@@ -53,7 +55,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"poseit serve exited: {self.proc.stdout.read()}")
+                raise RuntimeError(f"poseit serve exited: {self.log.read_text()}")
             try:
                 if httpx.get(self.url + "/api/exercises", timeout=2).status_code in (200, 401):
                     return

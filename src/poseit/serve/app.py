@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub = Hub(settings)
-        await asyncio.get_running_loop().run_in_executor(hub.pool, hub.warm_up)
+        await asyncio.get_running_loop().run_in_executor(None, hub.warm_up)
         app.state.hub = hub
         try:
             yield

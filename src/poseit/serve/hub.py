@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import Any, TypeVar
 
+import numpy as np
+
 from poseit.serve.session import CoachSession
 from poseit.serve.settings import Settings
 from poseit.serve.store import Store
@@ -31,8 +33,23 @@ class Hub:
         self.reports: dict[str, str] = {}  # analysis id -> report HTML (the last few)
 
     def warm_up(self) -> None:
-        """Compile the models once, before the first client arrives."""
+        """Compile the models once, and give every worker thread its infer requests (one inference each, one
+        thread at a time), before the first client arrives. Not to be called from a pool thread."""
         _ = self.skeleton
+        n = max(1, self.settings.workers)
+        barrier, lock = threading.Barrier(n), threading.Lock()
+
+        def prime() -> None:
+            barrier.wait(timeout=60)  # n tasks on n distinct threads
+            estimator = self.settings.engine.estimator()
+            with lock:
+                for model in (estimator.detector, estimator.landmarks):
+                    if model is not None:
+                        shape = model.backend.input_shapes[0]
+                        list(model.backend.infer_many([np.zeros(shape, np.float32)]))
+
+        for future in [self.pool.submit(prime) for _ in range(n)]:
+            future.result()
 
     def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """``fn(*args)`` in the inference pool, as a future of the running event loop."""
