@@ -40,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps (--steps runs)")
     p.add_argument("--input-size", type=int, default=None, help="train at this resolution (default the arch's)")
     p.add_argument("--init", help="start from these weights (checkpoint or weights_fp16.pt, any resolution)")
+    p.add_argument("--fg-weight", type=float, default=0.0, help="heatmap pixels weigh 1 + this x the target")
     p.add_argument("--roi-prob", type=float, default=0.8, help="share of crops taken at the detector's ROI")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0, help="wall time between checkpoints")
     p.add_argument("--pid-file", help="write this process's id here (for kill -STOP / -CONT)")
@@ -112,11 +113,12 @@ def main(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         lspe=bool(args.lspe),
         input_size=model.config.input_size,
+        fg_weight=args.fg_weight,
         init=args.init,
     )
 
     def loss(outputs, batch):
-        return distill_loss(outputs, batch, args.alpha)
+        return distill_loss(outputs, batch, args.alpha, args.fg_weight)
 
     print(f"{len(samples)} samples ({len(labelled)} labelled) at {model.config.input_size}x{model.config.input_size}")
     if args.steps:
