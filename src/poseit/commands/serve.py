@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from poseit.commands.common import add_runtime_args
+
+if TYPE_CHECKING:
+    from poseit.serve.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,7 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--db", help="SQLite history file (default: the user data folder's poseit/history.db)")
+    p.add_argument(
+        "--db",
+        help="history: a SQLite file (default: the user data folder's poseit/history.db) or a database URL "
+        "(postgresql://user@host/db, needs the cluster extra)",
+    )
     p.add_argument("--token", help="access token (default: $POSEIT_TOKEN); required off loopback")
     p.add_argument("--workers", type=int, default=2, help="inference threads shared by all clients (default 2)")
     p.add_argument("--max-clients", type=int, default=16, help="concurrent live sessions (default 16)")
@@ -23,6 +31,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-origin", action="append", default=[], help="another origin allowed to open the socket")
     p.add_argument("--demo", help="video the page offers as demo clip (default: ../shared's push-up clip)")
     p.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    ray = p.add_argument_group("cluster (pip install 'poseit[cluster]')")
+    ray.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        metavar="ADDRESS",
+        help="serve on a Ray cluster with Ray Serve: auto (default), HOST:PORT, or local (start one here)",
+    )
+    ray.add_argument("--min-replicas", type=int, default=1, help="Coach replicas at least (default 1)")
+    ray.add_argument("--max-replicas", type=int, default=4, help="Coach replicas at most (default 4)")
+    ray.add_argument(
+        "--target-ongoing-requests", type=float, default=2.0, help="frames in flight per replica to scale at (2)"
+    )
+    ray.add_argument("--replica-cpus", type=float, default=1.0, help="CPUs reserved per Coach replica (default 1)")
     add_runtime_args(p)
     p.set_defaults(func=main)
 
@@ -51,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
     settings = Settings(
         host=args.host,
         port=args.port,
-        db=Path(args.db) if args.db else default_db(),
+        db=(args.db if "://" in args.db else Path(args.db)) if args.db else default_db(),
         token=args.token or os.environ.get("POSEIT_TOKEN") or None,
         engine=EngineOptions(args.model, args.device, args.precision, args.hint, args.threads),
         demo_clip=Path(args.demo) if args.demo else default_demo(),
@@ -61,6 +83,8 @@ def main(args: argparse.Namespace) -> int:
         max_fps=max(0.0, args.max_fps),
     )
     settings.check()  # before anything is loaded: a refused configuration ends in one line
+    if args.ray:
+        return _serve_on_ray(args, settings)
     settings.engine.estimator()  # compile the shared models now: a missing model ends in one line
     app = create_app(settings)
     host = f"[{args.host}]" if ":" in args.host else args.host
@@ -76,4 +100,25 @@ def main(args: argparse.Namespace) -> int:
         ws_ping_timeout=20.0,
         timeout_graceful_shutdown=3,
     )
+    return 0
+
+
+def _serve_on_ray(args: argparse.Namespace, settings: Settings) -> int:
+    """The same app as a Ray Serve application on the cluster at ``args.ray``."""
+    from poseit.serve.cluster import ClusterOptions, run
+
+    options = ClusterOptions(
+        address=args.ray,
+        min_replicas=args.min_replicas,
+        max_replicas=args.max_replicas,
+        target_ongoing_requests=args.target_ongoing_requests,
+        replica_cpus=args.replica_cpus,
+    )
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    query = "/?token=..." if settings.token else "/"
+
+    def ready() -> None:
+        print(f"poseit serve on Ray: open http://{host}:{args.port}{query}  (Ctrl+C stops)", flush=True)
+
+    run(settings, options, ready)
     return 0
