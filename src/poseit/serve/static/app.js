@@ -96,9 +96,14 @@ async function start() {
       setStatus("Live", "ok");
       $("stop").disabled = false;
     },
-    result: showResult,
+    result: (msg, latency) => {
+      if ($("status").className === "warn") setStatus("Live", "ok"); // back after a reconnect
+      showResult(msg, latency);
+    },
     error: (msg) => {
-      if (msg.code !== "too_fast" && msg.code !== "dropped") setStatus(`${msg.code}: ${msg.message}`, "error");
+      // on a cluster, a session whose server went away goes on on another one after a short "reconnecting"
+      if (msg.code === "reconnecting") setStatus("Reconnecting…", "warn");
+      else if (msg.code !== "too_fast" && msg.code !== "dropped") setStatus(`${msg.code}: ${msg.message}`, "error");
     },
     summary: showSummary,
     closed: (reason) => {
