@@ -17,8 +17,10 @@ import time
 from pathlib import Path
 
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-# Ray on loopback only: without this Ray swaps 127.0.0.1 for the machine's outward address
-RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+# Ray on loopback only. Ray swaps 127.0.0.1 and localhost for the machine's outward address (and a joining node
+# refuses the setting that stops it), so the nodes are at 127.0.0.2, another loopback address it leaves alone.
+RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
+NODE_IP = "127.0.0.2"
 
 
 def free_port() -> int:
@@ -45,7 +47,7 @@ class RayCluster:
     def __init__(self, num_cpus: float = 1, workers: int = 1, object_store_mb: int = 200) -> None:
         self.temp = Path(tempfile.mkdtemp(prefix="pr-", dir="/tmp"))  # short: Ray's socket paths have a limit
         self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
+        self.address = f"{NODE_IP}:{self.port}"
         self.procs: list[subprocess.Popen] = []
         ray = str(Path(sys.executable).parent / "ray")
         common = [
@@ -53,15 +55,15 @@ class RayCluster:
             "--disable-usage-stats",
             f"--num-cpus={num_cpus:g}",
             f"--object-store-memory={object_store_mb * 1024 * 1024}",
-            "--node-ip-address=127.0.0.1",
         ]
         try:
             head = [ray, "start", "--head", f"--port={self.port}", "--include-dashboard=false"]
             head += [f"--temp-dir={self.temp}", f"--ray-client-server-port={free_port()}"]
-            self._start([*head, *common, *self._ports()])
+            self._start([*head, *common, f"--node-ip-address={NODE_IP}", *self._ports()])
             self.wait_nodes(1)
             for _ in range(workers):
-                self._start([ray, "start", f"--address={self.address}", *common, *self._ports()])
+                join = [ray, "start", f"--address={self.address}", f"--node-ip-address={NODE_IP}"]
+                self._start([*join, *common, *self._ports()])
             self.wait_nodes(1 + workers)
         except BaseException:
             self.stop()
