@@ -9,8 +9,13 @@ import signal
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
+
+pytest.importorskip("ray.serve", reason="Ray Serve not installed (pip install -e '.[cluster]')")
+pytest.importorskip("sqlalchemy", reason="the serve extra is not installed (pip install -e '.[serve]')")
+pytest.importorskip("websockets", reason="the serve extra is not installed (pip install -e '.[serve]')")
+
+import httpx
 from cluster_helpers import RayCluster, RayServe
 
 from poseit.serve.client import LiveClient

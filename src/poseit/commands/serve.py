@@ -45,6 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--target-ongoing-requests", type=float, default=2.0, help="frames in flight per replica to scale at (2)"
     )
     ray.add_argument("--replica-cpus", type=float, default=1.0, help="CPUs reserved per Coach replica (default 1)")
+    ray.add_argument("--ingress-replicas", type=int, default=1, help="web app replicas, --max-clients each (1)")
+    ray.add_argument(
+        "--proxy-every-node", action="store_true", help="an HTTP proxy on every node (behind a load balancer)"
+    )
     add_runtime_args(p)
     p.set_defaults(func=main)
 
@@ -113,6 +117,8 @@ def _serve_on_ray(args: argparse.Namespace, settings: Settings) -> int:
         max_replicas=args.max_replicas,
         target_ongoing_requests=args.target_ongoing_requests,
         replica_cpus=args.replica_cpus,
+        ingress_replicas=args.ingress_replicas,
+        proxy_every_node=args.proxy_every_node,
     )
     host = f"[{args.host}]" if ":" in args.host else args.host
     query = "/?token=..." if settings.token else "/"

@@ -66,6 +66,8 @@ class ClusterOptions:
     target_ongoing_requests: float = 2.0  # frames in flight per replica the autoscaler aims at
     replica_cpus: float = 1.0  # logical CPUs Ray reserves for each Coach replica
     sessions_per_replica: int = 64  # live sessions one replica keeps (least recently used go first)
+    ingress_replicas: int = 1  # web app replicas; each holds up to ``Settings.max_clients`` WebSockets
+    proxy_every_node: bool = False  # Ray Serve's HTTP proxy on every node (behind a load balancer), not the head's
 
 
 def _require_ray() -> None:
@@ -257,6 +259,7 @@ def build(settings: Settings, options: ClusterOptions) -> Any:
     ingress = serve.deployment(
         serve.ingress(asgi_app)(Ingress),
         name="Ingress",
+        num_replicas=max(1, options.ingress_replicas),
         ray_actor_options={"num_cpus": 0},
         max_ongoing_requests=settings.max_clients + 32,  # each WebSocket is one long request
     )
@@ -291,7 +294,8 @@ def run(settings: Settings, options: ClusterOptions, ready: Callable[[], None] |
         raise PoseItError(f"no Ray cluster at {options.address!r} ({exc}); start one with `ray start --head`") from None
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        serve.start(proxy_location="HeadOnly", http_options={"host": settings.host, "port": settings.port})
+        proxy = "EveryNode" if options.proxy_every_node else "HeadOnly"
+        serve.start(proxy_location=proxy, http_options={"host": settings.host, "port": settings.port})
         serve.run(build(settings, options), name=APP, route_prefix="/", blocking=False)
         if ready is not None:
             ready()
