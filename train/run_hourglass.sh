@@ -38,5 +38,5 @@ stage() { # out arch size batch lr steps init fg-weight
 # s1 stayed on the all-zero plateau (4.7 PCK@0.2 after 500 steps); from s1b on, heatmap pixels weigh 1 + 10 x target
 stage s1-tiny-128 hg_s2_b1_tiny 128 16 1.5e-3 "$S1" "" 0
 stage s1b-tiny-128 hg_s2_b1_tiny 128 16 1.5e-3 "$S1B" $CK/s1-tiny-128/weights_fp16.pt 10
-stage s2-tiny-192 hg_s2_b1_tiny 192 16 1e-3 "$S2" $CK/s1b-tiny-128/weights_fp16.pt 10
+stage s2-tiny-192 hg_s2_b1_tiny 192 16 5e-4 "$S2" $CK/s1b-tiny-128/weights_fp16.pt 10
 stage s3-mobile-256 hg_s2_b1_mobile 256 12 5e-4 "$S3" $CK/s2-tiny-192/weights_fp16.pt 10

@@ -132,6 +132,46 @@ def _hourglass(name: str, stem: str, size: int, xml_sha256: str, bin_sha256: str
 
 
 # HOURGLASS-REGISTRY (written by train/ship_hourglass.py)
+register(
+    _hourglass(
+        "hg-tiny",
+        "hg_tiny_int8",
+        192,
+        "0ce890604d77e99d427d1bf5ad25d585764a4e05978ce9b754dd419c0155bf01",
+        "8183b1a582f0a1c5484369a9fae76bc07cbc6fd3b64b1ef7043cfe8fa40a7c17",
+        "hourglass tiny (2 stacks, depthwise), INT8",
+    )
+)
+register(
+    _hourglass(
+        "hg-tiny-fp16",
+        "hg_tiny_fp16",
+        192,
+        "d573b64e6cf4330fa24fe455484819f8293e3256d1f2a1ad51ea416bd26f9dd7",
+        "2fe5c32c21efe23d509bf83eb86b4e0ad337b9d0746a5ef6ea24047da6da1ba2",
+        "hourglass tiny (2 stacks, depthwise), FP16",
+    )
+)
+register(
+    _hourglass(
+        "hg-mobile",
+        "hg_mobile_int8",
+        256,
+        "7f64c18b46dd617eabf6d22948f87bb4f8a9003f31bed1da0f6a9c3ac9748f01",
+        "69cda2e1ba80d117ce19124fc925d13bd45698f0ad7d6e63853ce74521df8220",
+        "hourglass mobile (2 stacks, depthwise), INT8",
+    )
+)
+register(
+    _hourglass(
+        "hg-mobile-fp16",
+        "hg_mobile_fp16",
+        256,
+        "53bf37b0e8088e1a26e4fb3a20ebe8e20e489d78b7c6bbeb33e5bddb14a8ff57",
+        "2fe5c32c21efe23d509bf83eb86b4e0ad337b9d0746a5ef6ea24047da6da1ba2",
+        "hourglass mobile (2 stacks, depthwise), FP16",
+    )
+)
 # END HOURGLASS-REGISTRY
 
 
