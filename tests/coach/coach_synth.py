@@ -216,13 +216,15 @@ def blend(a: Pose, b: Pose, w: float) -> Pose:
 STAND = Pose()
 SQUAT_BOTTOM = Pose(trunk=30, thigh=180 - 55, shin=180 + 55, upper_arm=90, forearm=90)  # knees at 70 degrees
 PUSHUP_TOP = Pose(body_pitch=85, upper_arm=180 - 85, forearm=180 - 85)
-PUSHUP_BOTTOM = replace(PUSHUP_TOP, upper_arm=180 - 85 - 50, forearm=180 - 85 + 55)  # elbows at ~75 degrees
+# bottom: forearms stay vertical (pitch 95 in the body tilted 85), the upper arms go back past level: elbows at
+# 75 degrees, the shoulders ~0.66 upper-arm lengths above the hands (chest near the floor)
+PUSHUP_BOTTOM = replace(PUSHUP_TOP, upper_arm=200, forearm=180 - 85)
 CURL_BOTTOM = Pose(forearm=180)
 CURL_TOP = Pose(forearm=35)  # elbow at ~35 degrees
 HANG = Pose(upper_arm=0, forearm=0)  # dead hang: arms straight overhead
 PULLUP_TOP = Pose(upper_arm=135, forearm=10)  # elbows at ~55 degrees, hands at shoulder height
 DIP_TOP = Pose(trunk=15)  # arms locked out, straight down
-DIP_BOTTOM = Pose(trunk=15, upper_arm=250, forearm=160)  # upper arms back, elbows at ~90 degrees
+DIP_BOTTOM = Pose(trunk=15, upper_arm=270, forearm=180)  # upper arms level behind, forearms vertical: elbows at 90
 
 
 def squat_frames(fps: float = 30.0, count: int = 3, **bottom) -> list[Pose]:
@@ -297,6 +299,7 @@ FAULTS: dict[str, tuple[str, str, dict[str, Pose]]] = {
     "squat.depth_front": ("squat", "front", {"bottom": _bottom("squat", thigh=180 - 45, shin=180 + 45)}),
     "squat.knees_caving": ("squat", "front", {"bottom": _bottom("squat", knee_in=0.3)}),
     "squat.trunk_forward": ("squat", "side", {"bottom": _bottom("squat", trunk=62)}),
+    # elbows to 100 deg (counted) with the hands far forward: the shoulders stay 1.5 upper arms above them
     "pushup.partial_range": ("pushup", "side", {"bottom": _bottom("pushup", upper_arm=60, forearm=140)}),
     "pushup.hips_sagging": (
         "pushup",
@@ -308,7 +311,6 @@ FAULTS: dict[str, tuple[str, str, dict[str, Pose]]] = {
         "side",
         {"start": _start("pushup", hip_drop=-0.2), "bottom": _bottom("pushup", hip_drop=-0.2)},
     ),
-    "curl.swinging": ("curl", "side", {"bottom": _bottom("curl", trunk=-16)}),
     "curl.elbow_drift": ("curl", "side", {"bottom": _bottom("curl", upper_arm=135, forearm=-10)}),
     "deadlift.lockout": ("deadlift", "side", {"start": _start("deadlift", trunk=10, thigh=175)}),
     "deadlift.squatting_the_pull": ("deadlift", "side", {"bottom": _bottom("deadlift", thigh=120, shin=230)}),
@@ -328,6 +330,6 @@ FAULTS: dict[str, tuple[str, str, dict[str, Pose]]] = {
     ),
     "lateral_raise.swinging": ("lateral_raise", "oblique", {"bottom": _bottom("lateral_raise", trunk=28)}),
     "situp.full_range": ("situp", "side", {"bottom": _bottom("situp", trunk=57)}),
-    "pullup.kipping": ("pullup", "side", {"bottom": _bottom("pullup", trunk=48)}),
-    "dip.depth": ("dip", "side", {"bottom": _bottom("dip", forearm=172)}),  # elbows only to ~102 deg
+    # elbows to ~102 deg (counted) with the upper arms above level: the shoulders stay 1.25 upper arms up
+    "dip.depth": ("dip", "side", {"bottom": _bottom("dip", upper_arm=250, forearm=172)}),
 }

@@ -20,12 +20,15 @@ CLI_IDS = {
     "dip",
 }
 
+# exercises whose every rule was switched off after the feedback audit (the exercise file says why)
+NO_RULES = {"pullup"}
+
 
 def test_all_exercises_present_and_valid():
     exercises = library()
     assert set(exercises) == CLI_IDS
     for ex in exercises.values():
-        assert ex.rules, ex.id
+        assert ex.rules or ex.id in NO_RULES, ex.id
         if ex.is_hold:
             assert ex.phases is None and ex.id == "plank"
         else:

@@ -294,6 +294,22 @@ def _stat(values: np.ndarray, stat: str) -> tuple[float, int | None]:
     return float(v.max() - v.min()), None  # range
 
 
+STEADY_S = 0.15  # a value a rule judges must last this long: a single-frame spike is a pose glitch
+
+
+def steady(values: np.ndarray, fps: float) -> np.ndarray:
+    """``values`` through a centred running median of `STEADY_S` (at least 3 frames), so that a rule's min or
+    max is a value the body held, not one bad frame: on a dev deadlift one frame with the ankle put on the knee
+    read a 71 deg knee (the frames around it 120-132) and said "Hips too low at the start"."""
+    width = max(3, round(STEADY_S * fps) | 1)
+    if len(values) < width:
+        return values
+    half = width // 2
+    padded = np.concatenate([np.full(half, np.nan), values, np.full(half, np.nan)])
+    with _quiet():
+        return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, width), axis=1)
+
+
 TURN_BAND = 0.1  # the "turn" window: frames of the rep within this much depth of its deepest point
 
 
@@ -307,6 +323,20 @@ def rule_frames(rule: Rule, rep: RepEvent, depth: np.ndarray) -> np.ndarray:
     return frames
 
 
+def tracked_run(body: Body, frame: int) -> np.ndarray:
+    """(T,) True on the unbroken stretch of frames around ``frame`` where the person's shoulders and hips are
+    seen. Where the person is lost, even briefly, the pose found afterwards may belong to something else (on a
+    dev squat, the tracker came back on the barbell's plate as the hips and read a 73-85 deg trunk lean while the
+    trunk leaned ~40): a rule judges a rep on the stretch that holds its turn, and says nothing where that is too
+    little of the rep (`MIN_VALID_SHARE`)."""
+    seen = np.isfinite(body.mid("hip")).all(axis=1) & np.isfinite(body.mid("shoulder")).all(axis=1)
+    out = np.zeros(len(body), dtype=bool)
+    for a, b in _runs(seen):
+        if a <= frame < b:
+            out[a:b] = True
+    return out
+
+
 def check_rep(
     body: Body, exercise: Exercise, rep: RepEvent, number: int, view: str, times: np.ndarray, depth: np.ndarray
 ) -> list[FormIssue]:
@@ -315,7 +345,7 @@ def check_rep(
     posture, and says nothing where those are under `MIN_VALID_SHARE` of its window: no feedback rather
     than a guess."""
     issues = []
-    good = valid_frames(body, exercise) & posture_mask(body, exercise)
+    good = valid_frames(body, exercise) & posture_mask(body, exercise) & tracked_run(body, rep.turn)
     for rule in exercise.rules:
         if rule.window == "hold" or not rule_applies(body, rule, view):
             continue
@@ -324,7 +354,7 @@ def check_rep(
         if not len(frames) or keep.mean() < MIN_VALID_SHARE:
             continue
         frames = frames[keep]
-        value, at = _stat(signal_of(body, rule.signal)[frames], rule.stat)
+        value, at = _stat(steady(signal_of(body, rule.signal), body.fps)[frames], rule.stat)
         if rule.fails(value):
             frame = int(frames[at]) if at is not None else rep.turn
             issues.append(
@@ -409,11 +439,12 @@ def analyze_body(body: Body, exercise: Exercise, cuts: np.ndarray | None = None)
             reps.append(rep)
         else:
             value, message = partial_feedback(drive, ev)
-            rep.issues = [
-                FormIssue(
-                    number, ev.turn, float(times[ev.turn]), "partial_rep", message, "warning", value, partial=True
-                )
-            ]
+            if ev.reason != "shallow" or judged_partial(body, ev):
+                rep.issues = [
+                    FormIssue(
+                        number, ev.turn, float(times[ev.turn]), "partial_rep", message, "warning", value, partial=True
+                    )
+                ]
             partials.append(rep)
         issues.extend(rep.issues)
     ph = exercise.phases
@@ -445,6 +476,13 @@ def partial_feedback(drive: Driving, ev: RepEvent) -> tuple[float, str]:
     if ev.reason != "shallow":
         return value, UNFINISHED[ev.reason]
     return value, _format(drive.messages[int(drive.source[ev.turn])], value, ev.extreme)
+
+
+def judged_partial(body: Body, ev: RepEvent) -> bool:
+    """Whether a shallow partial rep may be told how deep it went: only where the person was tracked without a
+    break through the whole attempt (`tracked_run`). On a dev squat clip a man standing still after his squat
+    was told "Partial squat: knees bent only to 161 deg" from poses the tracker found after losing him."""
+    return bool(tracked_run(body, ev.turn)[ev.start : ev.end + 1].all())
 
 
 def _format(message: str, value: float, depth: float = float("nan")) -> str:

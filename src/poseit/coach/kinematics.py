@@ -13,7 +13,11 @@ unknown or scored below ``min_score``:
   standing, 0.5 in a deep squat, from any view), ``hip_offset`` (hip's distance from the shoulder-knee line,
   positive = hips above it: piking; negative = sagging), ``ankle_spread`` and ``wrist_spread`` (horizontal
   distance between the two ankles / wrists), ``knee_ratio`` (knee separation / ankle separation: below 1 the
-  knees cave in), ``elbow_forward`` (elbow ahead of the shoulder along the facing direction).
+  knees cave in), ``elbow_forward`` (elbow ahead of the shoulder along the facing direction);
+- ``shoulder_height``: the shoulder above the wrist (image vertical) in upper-arm lengths (the arm's running
+  90th-percentile length over 10 s, its length when seen side on or straight): about 1.8 with straight arms
+  under the shoulders, about 0.9 (the forearm) at a 90 deg elbow, below that with the chest near the floor.
+  A push-up's depth without BlazePose's 3D elbow angle, which reads 90-100 deg at chest-to-floor depth.
 
 With world landmarks (BlazePose: metres, y down, origin between the hips) the angles and ``trunk_lean`` are
 measured in 3D (``world = true`` in ``signals.toml``): one signal in every view, in one unit. Trunk lean is
@@ -57,6 +61,7 @@ SIDED_SIGNALS = (
     "hip_offset",
     "elbow_forward",
     "body_angle",
+    "shoulder_height",
 )
 MIDLINE_SIGNALS = (
     "trunk_lean",
@@ -296,6 +301,15 @@ class Body:
             self._cache["leg"] = running_quantile(raw, max(3, round(10 * self.fps)), 0.9)
         return self._cache["leg"]
 
+    def upper_arm(self, side: str) -> np.ndarray:
+        """Per-frame upper-arm length (shoulder-elbow, image pixels) of one side: a causal running 90th
+        percentile over 10 s, so a foreshortened arm (pointing at the camera) keeps its full length."""
+        key = f"upper_arm:{side}"
+        if key not in self._cache:
+            raw = np.linalg.norm(self.j(f"{side}_shoulder") - self.j(f"{side}_elbow"), axis=-1)
+            self._cache[key] = running_quantile(raw, max(3, round(10 * self.fps)), 0.9)
+        return self._cache[key]
+
     @property
     def shoulder_ratio(self) -> np.ndarray:
         """Shoulder width / torso length: about 0.6-0.9 facing (or back to) the camera, below 0.3 side on."""
@@ -367,6 +381,8 @@ class Body:
                 v = signed_offset(s["hip"], s["shoulder"], s["knee"]) / np.linalg.norm(
                     s["knee"] - s["shoulder"], axis=-1
                 )
+            elif name == "shoulder_height":
+                v = (s["wrist"][:, 1] - s["shoulder"][:, 1]) / self.upper_arm(side)
             elif name == "elbow_forward":
                 v = (s["elbow"][:, 0] - s["shoulder"][:, 0]) * self.facing() / torso
             else:

@@ -24,6 +24,7 @@ from poseit.coach.analysis import (
     check_rep,
     choose_exercise,
     driving_signal,
+    judged_partial,
     partial_feedback,
     person_jumps,
     posture_mask,
@@ -130,6 +131,8 @@ class LiveCoach:
             event.reason,
         )
         if not event.complete:
+            if event.reason == "shallow" and not judged_partial(body, local):
+                return
             value, message = partial_feedback(drive, local)
             self.issues.append(
                 (
