@@ -5,11 +5,14 @@ hub, a `ClusterHub`, keeps no sessions itself: each live session is a `RemoteSes
 ``Coach`` deployment. A ``Coach`` replica holds `CoachSession` objects (tracker, smoother, `LiveCoach`: the one
 code path of the single-process server) on the process's shared compiled models.
 
-Sticky sessions: every call carries the session's key as Ray Serve's multiplexed model id, so the router sends
-a session's frames to the replica that already holds it. Pinning is best effort in Ray (right after a session
-starts, or when its replica is busy or gone, a call can land elsewhere), so each call also carries the frame's
-index: a replica uses its state for a session only if it ran that session's previous frame; otherwise it goes on
-from the database (`CoachSession(resume=...)`: reps and issues are written the moment they happen). A replica
+Sticky sessions: every call carries the session's key as Ray Serve's ``session_id``, and ``Coach`` routes with
+Ray's consistent-hash router, so a session's frames go to one replica, a pure function of the key and the set of
+replicas. (Ray's multiplexed routing, tried first, is best effort: the router learns where a model id lives a
+moment after it is loaded, and in one of three test runs a new session's first frames went to both replicas.)
+When the set of replicas changes (a replica dies, the autoscaler adds one), a few sessions move; so each call also
+carries the frame's index, and a replica uses its state for a session only if it ran that session's previous
+frame, otherwise it goes on from the database (`CoachSession(resume=...)`: reps and issues are written the moment
+they happen). A replica
 killed mid-session costs the session its in-flight frame (the page shows "reconnecting") and the rep in
 progress; the next frame lands on a live replica that resumes the count from the database.
 """
@@ -22,6 +25,7 @@ import os
 import signal
 import socket
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -38,16 +42,13 @@ from poseit.serve.store import Store, is_url
 try:
     from ray import serve
     from ray.exceptions import RayError, RayTaskError
+    from ray.serve.config import RequestRouterConfig
 except ImportError:  # the module still imports (for its docs and options); `run` says what to install
-    serve = None  # type: ignore[assignment]
+    serve = RequestRouterConfig = None  # type: ignore[assignment,misc]
     RayError = RayTaskError = None  # type: ignore[assignment,misc]
 
 
-def _multiplexed(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Ray Serve's multiplexed loader (Ray routes calls with the same model id to the replica that has it)."""
-    if serve is None:
-        return fn
-    return serve.multiplexed(max_num_models_per_replica=ClusterOptions.sessions_per_replica)(fn)
+ROUTER = "ray.serve.experimental.consistent_hash_router:ConsistentHashRouter"
 
 
 T = TypeVar("T")
@@ -85,11 +86,13 @@ class _Slot:
 
 
 class Coach:
-    """A replica's sessions, keyed by the multiplexed model id. Calls on one session never overlap (the ingress
-    keeps one frame in flight per client); inference runs in a bounded thread pool off the replica's loop."""
+    """A replica's sessions, keyed by the session key (the least recently used go past ``keep``). Calls on one
+    session never overlap (the ingress keeps one frame in flight per client); inference runs in a bounded thread
+    pool off the replica's loop."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, keep: int = 64) -> None:
+        self.settings, self.keep = settings, keep
+        self.slots: OrderedDict[str, _Slot] = OrderedDict()
         self.store = Store(settings.db, interrupt_live=False)  # other replicas' sessions are live
         self.pool = ThreadPoolExecutor(max_workers=max(1, settings.workers), thread_name_prefix="poseit-coach")
         settings.engine.estimator()  # compile the shared models before the first session
@@ -101,7 +104,11 @@ class Coach:
     async def _session(self, spec: dict[str, Any], index: int) -> CoachSession:
         """The session for this call: the one held here if it ran frame ``index - 1``, else one that goes on from
         the database (a new session, one whose replica died, or one whose frames went elsewhere meanwhile)."""
-        slot = await self._slot(serve.get_multiplexed_model_id())
+        key = spec["key"]
+        slot = self.slots.pop(key, None) or _Slot()
+        self.slots[key] = slot
+        while len(self.slots) > self.keep:
+            self.slots.popitem(last=False)
         if slot.session is None or slot.frame != index - 1:
             s = self.settings
             slot.session = await self._run(
@@ -117,10 +124,6 @@ class Coach:
         slot.frame = index
         return slot.session
 
-    @_multiplexed
-    async def _slot(self, key: str) -> _Slot:
-        return _Slot()
-
     async def feed(self, spec: dict[str, Any], index: int, jpeg: bytes, time_s: float) -> dict[str, Any]:
         """Frame ``index`` (1, 2, ...) of a session, ``time_s`` seconds after its first frame."""
         session = await self._session(spec, index)
@@ -134,6 +137,7 @@ class Coach:
     async def close(self, spec: dict[str, Any], index: int) -> dict[str, Any]:
         """End the session (after ``index - 1`` frames) and return its summary."""
         session = await self._session(spec, index)
+        self.slots.pop(spec["key"], None)
         return await self._run(session.close)
 
     def check_health(self) -> None:
@@ -146,9 +150,9 @@ class RemoteSession:
 
     def __init__(self, coach: Any, session_id: int, exercise: str, source: str) -> None:
         self.id = session_id
-        self.spec = {"id": session_id, "exercise": exercise, "source": source}
         self.key = f"s{session_id}-{os.urandom(6).hex()}"
-        self.coach = coach.options(multiplexed_model_id=self.key)
+        self.spec = {"id": session_id, "exercise": exercise, "source": source, "key": self.key}
+        self.coach = coach.options(session_id=self.key)
         self.index = 0
         self.t0: float | None = None
         self.lost_since: float | None = None  # when its replica stopped answering
@@ -235,6 +239,9 @@ def build(settings: Settings, options: ClusterOptions) -> Any:
         Coach,
         name="Coach",
         max_ongoing_requests=max(8, options.sessions_per_replica),  # one frame per session: never queue here
+        request_router_config=RequestRouterConfig(
+            request_router_class=ROUTER, request_router_kwargs={"num_fallback_replicas": 1}
+        ),
         ray_actor_options={"num_cpus": options.replica_cpus},
         autoscaling_config={
             "min_replicas": lo,
@@ -263,7 +270,7 @@ def build(settings: Settings, options: ClusterOptions) -> Any:
         ray_actor_options={"num_cpus": 0},
         max_ongoing_requests=settings.max_clients + 32,  # each WebSocket is one long request
     )
-    return ingress.bind(coach.bind(settings))
+    return ingress.bind(coach.bind(settings, options.sessions_per_replica))
 
 
 def portable(settings: Settings) -> Settings:
