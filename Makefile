@@ -21,9 +21,10 @@ $(VENV)/.runtime: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[serve]'
 	touch $@
 
-# everything the test suite needs (dev tools, ONNX Runtime, Playwright, the torch `train` and web `serve` extras)
+# everything the test suite needs (dev tools, ONNX Runtime, Playwright, the torch `train`, web `serve` and Ray
+# Serve + PostgreSQL driver `cluster` extras)
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,train,serve]'
+	$(BIN)/pip install -q -e '.[dev,train,serve,cluster]'
 	touch $@ $(VENV)/.runtime
 
 setup: $(VENV)/.runtime

@@ -95,7 +95,8 @@ def test_replica_killed_mid_session_loses_no_rep(app: RayServe, pushup_jpegs: li
     assert all(a["code"] == "reconnecting" for a in errors), errors  # the page shows "reconnecting", no error
     results = [a for a in after if a["type"] == "result"]
     assert results and back_in is not None and back_in < 5.0, back_in
-    assert {r["replica"] for r in results} == {results[0]["replica"]} and results[0]["replica"] != killed
+    # on the survivor; the session may move once more, onto the replica Serve starts in place of the killed one
+    assert killed not in {r["replica"] for r in results}
     assert all(r["reps"] >= 1 for r in results)  # the count goes on from the database
     store = Store(app.db, interrupt_live=False)
     detail = store.session(session)
@@ -105,5 +106,6 @@ def test_replica_killed_mid_session_loses_no_rep(app: RayServe, pushup_jpegs: li
     assert detail["reps"] == summary["reps"] == results[-1]["reps"] == len(complete)
     print(
         f"replica {killed} killed after rep 1; {len(errors)} 'reconnecting' answers; back on "
-        f"{results[0]['replica']} in {back_in:.2f} s; {summary['reps']} reps in the end"
+        f"{results[0]['replica']} in {back_in:.2f} s (then on {sorted({r['replica'] for r in results})}); "
+        f"{summary['reps']} reps in the end"
     )
