@@ -65,8 +65,21 @@ def main() -> None:
             continue
         result = evaluate(model, dataset)
         results[f"{dataset} {name} {variant}"] = result
-        rows[f"{name} {variant.upper()} (missed {result['missed']})"] = result
-    table = {d: format_table(rows) for d, rows in tables.items()}
+        missed = result.get("missed", f"nobody {result.get('nobody', 0):.1f}%")
+        rows[f"{name} {variant.upper()} (missed {missed})"] = result
+        write(tables, results)  # after every run: a long benchmark interrupted keeps what it measured
+
+
+def mpii_table(rows: dict[str, dict]) -> str:
+    lines = ["| Model | PCKh@0.5 | PCK@0.2 | nobody % | unlabelled % | main % |", "|---|---|---|---|---|---|"]
+    for name, r in rows.items():
+        cells = [r[k] for k in ("pckh", "pck", "nobody", "unlabelled", "main")]
+        lines.append(f"| {name} | " + " | ".join(f"{v:.1f}" for v in cells) + " |")
+    return "\n".join(lines)
+
+
+def write(tables: dict[str, dict], results: dict) -> None:
+    table = {d: mpii_table(rows) if d == "mpii-csv" else format_table(rows) for d, rows in tables.items() if rows}
     for d, t in table.items():
         print(f"{d} test\n{t}\n")
     record = {
