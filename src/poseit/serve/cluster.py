@@ -192,7 +192,7 @@ class ClusterHub(Hub):
     the inference pool (only "Analyse a recording" still runs the engine in the ingress)."""
 
     def __init__(self, settings: Settings, coach: Any) -> None:
-        super().__init__(settings)
+        super().__init__(settings, Store(settings.db, interrupt_live=False))  # the replicas' sessions are live
         self.coach = coach
 
     def warm_up(self) -> None:

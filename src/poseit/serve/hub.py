@@ -23,9 +23,9 @@ class Hub:
     """Shared state of one server process. Inference runs in a bounded thread pool (``settings.workers``);
     each client has at most one frame in it, so the pool's queue holds at most one item per client."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
-        self.store = Store(settings.db)
+        self.store = store if store is not None else Store(settings.db)
         self.pool = ThreadPoolExecutor(max_workers=max(1, settings.workers), thread_name_prefix="poseit-infer")
         self.uploads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="poseit-analyze")
         self.uploads_busy = threading.Semaphore(1)
