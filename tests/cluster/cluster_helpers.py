@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -49,6 +50,7 @@ class RayCluster:
         self.port = free_port()
         self.address = f"{NODE_IP}:{self.port}"
         self.procs: list[subprocess.Popen] = []
+        self.worker_ranges: set[int] = set()
         ray = str(Path(sys.executable).parent / "ray")
         common = [
             "--block",
@@ -69,10 +71,12 @@ class RayCluster:
             self.stop()
             raise
 
-    @staticmethod
-    def _ports() -> list[str]:
-        low = free_port()
-        low = max(20000, min(low, 60000))
+    def _ports(self) -> list[str]:
+        """Free ports for one node's components, and a range of 100 for its workers below the kernel's
+        ephemeral range (where the other ports come from, so the two never overlap)."""
+        while (low := 20000 + 100 * random.randrange(100)) in self.worker_ranges:
+            pass
+        self.worker_ranges.add(low)
         return [
             f"--node-manager-port={free_port()}",
             f"--object-manager-port={free_port()}",
@@ -81,7 +85,7 @@ class RayCluster:
             f"--metrics-export-port={free_port()}",
             f"--runtime-env-agent-port={free_port()}",
             f"--min-worker-port={low}",
-            f"--max-worker-port={low + 200}",
+            f"--max-worker-port={low + 99}",
         ]
 
     def _start(self, cmd: list[str]) -> None:
