@@ -158,7 +158,7 @@ register(
         "hg_mobile_int8",
         256,
         "7f64c18b46dd617eabf6d22948f87bb4f8a9003f31bed1da0f6a9c3ac9748f01",
-        "69cda2e1ba80d117ce19124fc925d13bd45698f0ad7d6e63853ce74521df8220",
+        "3ddc7cd558020dd1602017768fae5e62bfdd028c6b38c23b27355dafcde62250",
         "hourglass mobile (2 stacks, depthwise), INT8",
     )
 )
@@ -168,7 +168,7 @@ register(
         "hg_mobile_fp16",
         256,
         "53bf37b0e8088e1a26e4fb3a20ebe8e20e489d78b7c6bbeb33e5bddb14a8ff57",
-        "2fe5c32c21efe23d509bf83eb86b4e0ad337b9d0746a5ef6ea24047da6da1ba2",
+        "e273313ae73c584d6fa1dbf59f48c9af16161bc13fdff3495661180a5f549573",
         "hourglass mobile (2 stacks, depthwise), FP16",
     )
 )
