@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -16,14 +16,15 @@ from poseit.serve.security import SecurityMiddleware
 from poseit.serve.settings import Settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The web app. Refuses unsafe settings (`Settings.check`); models compile when it starts."""
+def create_app(settings: Settings | None = None, hub_factory: Callable[[Settings], Hub] = Hub) -> FastAPI:
+    """The web app. Refuses unsafe settings (`Settings.check`); its `Hub` (``hub_factory(settings)``: the
+    single-process one, or the cluster's) is made and its models compiled when the app starts."""
     settings = settings or Settings()
     settings.check()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hub = Hub(settings)
+        hub = hub_factory(settings)
         await asyncio.get_running_loop().run_in_executor(None, hub.warm_up)
         app.state.hub = hub
         try:

@@ -26,9 +26,8 @@ import signal
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -215,20 +214,7 @@ def build_ingress_app(settings: Settings) -> Any:
     """The FastAPI app of the single-process server, with a `ClusterHub` (runs on an ingress replica)."""
     from poseit.serve.app import create_app
 
-    app = create_app(settings)
-
-    @asynccontextmanager
-    async def lifespan(_app: Any) -> AsyncIterator[None]:
-        hub = ClusterHub(settings, serve.get_deployment_handle("Coach", app_name=APP))
-        await asyncio.get_running_loop().run_in_executor(None, hub.warm_up)
-        app.state.hub = hub
-        try:
-            yield
-        finally:
-            hub.close()
-
-    app.router.lifespan_context = lifespan
-    return app
+    return create_app(settings, lambda s: ClusterHub(s, serve.get_deployment_handle("Coach", app_name=APP)))
 
 
 def build(settings: Settings, options: ClusterOptions) -> Any:
