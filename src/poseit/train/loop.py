@@ -79,6 +79,27 @@ def load_checkpoint(path: str | Path, input_size: int | None = None) -> tuple[Ho
     return model.eval(), ckpt
 
 
+def train_step(
+    model: HourglassNet,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: LossFn,
+    batch: dict,
+    memory: torch.memory_format,
+    bf16: bool,
+    step: int,
+) -> float:
+    """One optimiser step on ``batch`` (bf16 autocast when asked); the loss, which must be finite."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        outputs = model(batch["image"].to(memory_format=memory))
+    loss = loss_fn(outputs, batch)
+    if not math.isfinite(loss.item()):
+        raise PoseItError(f"the loss is {loss.item()} at step {step}: lower the learning rate")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def fit(
     arch: str,
     model: HourglassNet,
@@ -131,18 +152,9 @@ def fit(
         t0 = time.perf_counter()
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{settings.epochs}", disable=not progress, leave=False)
         for batch in bar:
-            images = batch["image"].to(memory_format=memory)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=settings.bf16):
-                outputs = model(images)
-            loss = loss_fn(outputs, batch)
-            if not math.isfinite(loss.item()):
-                raise PoseItError(f"the loss is {loss.item()} at step {step}: lower the learning rate")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
+            losses.append(train_step(model, optimizer, loss_fn, batch, memory, settings.bf16, step))
             step += 1
-            bar.set_postfix(loss=f"{loss.item():.2e}", lr=f"{lr:.1e}")
+            bar.set_postfix(loss=f"{losses[-1]:.2e}", lr=f"{lr:.1e}")
             if settings.max_steps and step >= settings.max_steps:
                 break
         seconds = time.perf_counter() - t0
@@ -267,15 +279,7 @@ def fit_steps(
         lr = settings.lr_at(step)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=settings.bf16):
-            outputs = model(b["image"].to(memory_format=memory))
-        loss = loss_fn(outputs, b)
-        if not math.isfinite(loss.item()):
-            raise PoseItError(f"the loss is {loss.item()} at step {step}: lower the learning rate")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+        losses.append(train_step(model, optimizer, loss_fn, b, memory, settings.bf16, step))
         step += 1
         seconds = time.perf_counter() - t0
         if seconds >= settings.checkpoint_minutes * 60 or step >= settings.steps:
