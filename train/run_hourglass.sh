@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Progressive-resolution distillation of the hourglass students from BlazePose heavy (see README, "Model cards").
-# Stages: hg_s2_b1_tiny at 128 -> at 192 (ships as hg-tiny) -> hg_s2_b1_mobile at 256 (ships as hg-mobile).
+# Stages, mobile group: hg_s2_b1_mobile at 128 (s1, s1b) -> at 192 (s2: shipped as the first hg-tiny, when the tiny
+# name still meant the mobile network at 192) -> at 256 (s3, stopped at 562 steps) -> at 128 for many cheap epochs
+# (s4) -> at 256 again (s5, ships as hg-mobile). Tiny group: hg_s2_b1_tiny (the seed's tiny: half the mobile's
+# channels) at 128 (t1) -> at 192 (t2, ships as hg-tiny). `train/run_hourglass.sh [all|mobile|tiny]`.
 # Resumable: a stage with OUT/last.pt resumes from it; one with only the committed OUT/weights_fp16.pt restarts
 # from those weights at their step (fresh optimiser); a finished stage is skipped. Run from the repository root:
 #   nice -n 19 train/run_hourglass.sh            # stage steps can be overridden: S1=... S2=... S3=...
 set -euo pipefail
 CK=train/checkpoints
 PY=${PY:-.venv/bin/python}
-S1=${S1:-500} S1B=${S1B:-700} S2=${S2:-200} S3=${S3:-20000}
+S1=${S1:-500} S1B=${S1B:-350} S2=${S2:-60} S3=${S3:-562} S4=${S4:-4000} S5=${S5:-800} T1=${T1:-2500} T2=${T2:-400}
+GROUP=${1:-all}
 LSPE=${LSPE:-/work/extdata/lsp-extended}
 FRAMES=${FRAMES:-/work/extdata/poseit-frames}
 VIDEOS=${VIDEOS:-"../shared/data/exercise-videos /work/extdata/workouttracker/data/raw"}
@@ -35,8 +39,18 @@ stage() { # out arch size batch lr steps init fg-weight
     --steps "$steps" --fg-weight "$fg" --out "$out" "${start[@]}" "${COMMON[@]}"
 }
 
+if [ "$GROUP" != tiny ]; then
 # s1 stayed on the all-zero plateau (4.7 PCK@0.2 after 500 steps); from s1b on, heatmap pixels weigh 1 + 10 x target
-stage s1-tiny-128 hg_s2_b1_tiny 128 16 1.5e-3 "$S1" "" 0
-stage s1b-tiny-128 hg_s2_b1_tiny 128 16 1.5e-3 "$S1B" $CK/s1-tiny-128/weights_fp16.pt 10
-stage s2-tiny-192 hg_s2_b1_tiny 192 16 5e-4 "$S2" $CK/s1b-tiny-128/weights_fp16.pt 10
+stage s1-tiny-128 hg_s2_b1_mobile 128 16 1.5e-3 "$S1" "" 0
+stage s1b-tiny-128 hg_s2_b1_mobile 128 16 1.5e-3 "$S1B" $CK/s1-tiny-128/weights_fp16.pt 10
+stage s2-tiny-192 hg_s2_b1_mobile 192 16 5e-4 "$S2" $CK/s1b-tiny-128/weights_fp16.pt 10
 stage s3-mobile-256 hg_s2_b1_mobile 256 12 5e-4 "$S3" $CK/s2-tiny-192/weights_fp16.pt 10
+# s3 at 256 ran at ~5 img/s on the shared machine (under one epoch in a session); at 128 the same model trains ~5x
+# faster, so most epochs happen there and s5 adapts the weights back to 256 (the net is fully convolutional)
+stage s4-mobile-128 hg_s2_b1_mobile 128 32 1e-3 "$S4" $CK/s3-mobile-256/weights_fp16.pt 10
+stage s5-mobile-256 hg_s2_b1_mobile 256 12 2e-4 "$S5" $CK/s4-mobile-128/weights_fp16.pt 10
+fi
+if [ "$GROUP" != mobile ]; then
+stage t1-tiny-128 hg_s2_b1_tiny 128 32 2e-3 "$T1" "" 10
+stage t2-tiny-192 hg_s2_b1_tiny 192 16 5e-4 "$T2" $CK/t1-tiny-128/weights_fp16.pt 10
+fi

@@ -1,13 +1,14 @@
 """The fast stacked hourglass family (Newell et al. 2016; pre-activation bottlenecks as in pytorch-pose and the
 seed's Fast Human Pose Estimation models), created by name from a registry of default configurations.
 
-    stem: 7x7/2 conv, bottleneck (64 -> 128), 2x2 max pool, bottlenecks (128 -> 256, 256 -> 2*features)
-                                                                          -> (2*features) x H/4 x W/4
+    stem: 7x7/2 conv (64), bottleneck (64 -> features), 2x2 max pool, bottlenecks (features -> 2*features,
+          2*features -> 2*features)                                       -> (2*features) x H/4 x W/4
     per stack: hourglass (depth 4) -> bottleneck(s) -> 1x1 conv+BN+ReLU -> 1x1 conv to K heatmaps;
                between stacks the features and the heatmaps are mapped back by 1x1 convs and added
     output: a list with one (N, K, H/4, W/4) heatmap tensor per stack (intermediate supervision; last = prediction)
 
-``mobile`` makes every bottleneck's 3x3 convolution depthwise (the seed's hg_s2_b1_mobile).
+``mobile`` makes every bottleneck's 3x3 convolution depthwise (the seed's hg_s2_b1_mobile). The seed's tiny is the
+mobile network at 192 with half its channels ("Channel Number" 128 against the mobile's 256: ``features=64``).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class HourglassConfig:
 MODEL_CONFIGS: dict[str, HourglassConfig] = {
     "hg_s2_b1": HourglassConfig(),
     "hg_s2_b1_mobile": HourglassConfig(mobile=True),
-    "hg_s2_b1_tiny": HourglassConfig(mobile=True, input_size=192),
+    "hg_s2_b1_tiny": HourglassConfig(features=64, mobile=True, input_size=192),
 }
 
 
@@ -123,9 +124,9 @@ class HourglassNet(nn.Module):
         c = self.config = config
         f, ch = c.features, c.features * Bottleneck.expansion
         self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, stride=2, padding=3), nn.BatchNorm2d(64), nn.ReLU(inplace=True))
-        self.layer1 = _residuals(64, 64, 1, c.mobile)
-        self.layer2 = _residuals(128, 128, 1, c.mobile)
-        self.layer3 = _residuals(256, f, 1, c.mobile)
+        self.layer1 = _residuals(64, f // 2, 1, c.mobile)  # widths scale with features (at 128: pytorch-pose's)
+        self.layer2 = _residuals(f, f, 1, c.mobile)
+        self.layer3 = _residuals(ch, f, 1, c.mobile)
         self.hg = nn.ModuleList(Hourglass(f, c.blocks, c.depth, c.mobile) for _ in range(c.stacks))
         self.res = nn.ModuleList(_residuals(ch, f, c.blocks, c.mobile) for _ in range(c.stacks))
         self.fc = nn.ModuleList(
