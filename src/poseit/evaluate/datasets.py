@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from poseit.errors import PoseItError
-from poseit.train.datasets import Sample, center_scale_from_joints, to_mpii
+from poseit.train.datasets import Sample, center_scale_from_joints
 from poseit.train.datasets import load_lsp as _load_lsp
+from poseit.train.datasets import load_lsp_extended as _load_lsp_extended
 
 LSP_EXT_HALF = 5000  # LSP Extended: images 1-5000 are the dev pool, 5001-10000 the test pool
 
@@ -57,30 +58,9 @@ def lsp_extended_indices(split: str, step: int = 5) -> range:
 
 
 def load_lsp_extended(root: str | Path, split: str = "dev", step: int = 5) -> list[Sample]:
-    """LSP Extended: ``root/joints.mat`` (14, 3, 10000), 1-based x, y and a flag where **1 = visible** (the
-    reverse of LSP), images ``root/images/im00001.jpg``... ``split`` as in `lsp_extended_indices`."""
-    from scipy.io import loadmat
-
-    root = Path(root)
-    mat = root / "joints.mat"
-    if not mat.is_file():
-        raise PoseItError(f"LSP Extended annotations not found: {mat}")
-    joints = loadmat(str(mat))["joints"]
-    if joints.shape[:2] != (14, 3):
-        raise PoseItError(f"{mat}: expected joints of shape (14, 3, N), got {joints.shape}")
-    samples = []
-    for i in lsp_extended_indices(split, step):
-        if i >= joints.shape[2]:
-            break
-        xy = joints[:, :2, i].astype(np.float32) - 1.0
-        visible = joints[:, 2, i] == 1
-        if not visible.any():
-            continue
-        mp, weight = to_mpii(xy, visible, "lsp14")
-        center, scale = center_scale_from_joints(xy[visible])
-        image = str(root / "images" / f"im{i + 1:05d}.jpg")
-        samples.append(Sample(image, center, scale, mp, weight, "lsp14", xy, visible, {"index": i + 1}))
-    return samples
+    """LSP Extended (flag 1 = visible, the reverse of LSP; only visible joints inside the image count), the
+    images of ``split`` as in `lsp_extended_indices`. See `poseit.train.datasets.load_lsp_extended`."""
+    return _load_lsp_extended(root, indices=lsp_extended_indices(split, step))
 
 
 def load_mpii_csv(

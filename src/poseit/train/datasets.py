@@ -9,6 +9,7 @@ for evaluation. Numpy only; the torch `Dataset` that turns samples into tensors 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,11 +107,17 @@ def load_lsp(root: str | Path, split: str = "test") -> list[Sample]:
     return samples
 
 
-def load_lsp_extended(root: str | Path, exclude_like: list[str] | None = None, max_distance: int = 6) -> list[Sample]:
+def load_lsp_extended(
+    root: str | Path,
+    exclude_like: list[str] | None = None,
+    max_distance: int = 6,
+    indices: Iterable[int] | None = None,
+) -> list[Sample]:
     """LSP Extended: ``root/joints.mat`` (14, 3, 10000) 1-based x, y and a flag (1 = visible: the reverse of
     LSP's), images ``root/images/im00001.jpg``... Occluded joints carry junk coordinates in places, so only
     visible joints are labelled. ``exclude_like``: image paths (e.g. LSP test) whose near-duplicates (DCT pHash
-    within ``max_distance`` bits, also mirrored) are dropped; the number dropped is in each sample's meta."""
+    within ``max_distance`` bits, also mirrored) are dropped; the number dropped is in each sample's meta.
+    ``indices``: only these 0-based images (default all). The one reader of the set, for training and evaluation."""
     try:
         from scipy.io import loadmat
     except ImportError:
@@ -123,7 +130,8 @@ def load_lsp_extended(root: str | Path, exclude_like: list[str] | None = None, m
     joints = loadmat(str(mat))["joints"]  # (14, 3, N)
     if joints.shape[:2] != (14, 3):
         raise PoseItError(f"{mat} holds {joints.shape}, not LSP Extended's (14, 3, N)")
-    images = [str(root / "images" / f"im{i + 1:05d}.jpg") for i in range(joints.shape[2])]
+    chosen = np.arange(joints.shape[2]) if indices is None else np.array([i for i in indices if i < joints.shape[2]])
+    images = [str(root / "images" / f"im{i + 1:05d}.jpg") for i in chosen]
     keep = np.ones(len(images), dtype=bool)
     if exclude_like:
         from poseit.train.dedup import near_duplicates, phashes
@@ -132,7 +140,8 @@ def load_lsp_extended(root: str | Path, exclude_like: list[str] | None = None, m
         keep = ~near_duplicates(phashes(images), reference, max_distance)
     dropped = int((~keep).sum())
     samples = []
-    for i in np.flatnonzero(keep):
+    for k in np.flatnonzero(keep):
+        i = int(chosen[k])
         xy = joints[:, :2, i].astype(np.float32) - 1.0
         visible = joints[:, 2, i] == 1
         labelled = visible & np.isfinite(xy).all(axis=1) & (xy >= 0).all(axis=1)
@@ -140,8 +149,8 @@ def load_lsp_extended(root: str | Path, exclude_like: list[str] | None = None, m
             continue
         mp, weight = to_mpii(xy, labelled, "lsp14")
         center, scale = center_scale_from_joints(xy[labelled])
-        meta = {"index": int(i) + 1, "dropped_near_duplicates": dropped}
-        samples.append(Sample(images[i], center, scale, mp, weight, "lsp14", xy, labelled, meta))
+        meta = {"index": i + 1, "dropped_near_duplicates": dropped}
+        samples.append(Sample(images[k], center, scale, mp, weight, "lsp14", xy, labelled, meta))
     return samples
 
 
