@@ -10,24 +10,19 @@ import pwd
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from live_web import free_port
+
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 # Ray on loopback only. Ray swaps 127.0.0.1 and localhost for the machine's outward address (and a joining node
 # refuses the setting that stops it), so the nodes are at 127.0.0.2, another loopback address it leaves alone.
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
 NODE_IP = "127.0.0.2"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
@@ -119,6 +114,39 @@ class RayCluster:
                 return
             time.sleep(1.0)
         raise RuntimeError(f"the Ray cluster did not reach {n} nodes: {self.logs()}")
+
+    def node_of(self, pid: int) -> int | None:
+        """Which node (0: the head, 1...: the workers) a process of the cluster runs on: the `ray start` process
+        among its ancestors."""
+        starts = [p.pid for p in self.procs]
+        while pid > 1:
+            if pid in starts:
+                return starts.index(pid)
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                return None
+            pid = int(stat.rsplit(")", 1)[1].split()[1])  # the parent's id
+        return None
+
+    def kill_node(self, i: int) -> None:
+        """SIGKILL node ``i``'s whole process tree, as when its machine dies: its `ray start` process group and
+        every process below it (Ray's workers, the replicas among them, run in process groups of their own)."""
+        tree, parents = {self.procs[i].pid}, {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        while True:
+            more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+            if not more:
+                break
+            tree |= more
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.procs[i].pid, signal.SIGKILL)
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.procs[i].wait(10)
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-2000:] for p in sorted(self.temp.glob("node*.log")))

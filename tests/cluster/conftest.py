@@ -7,13 +7,10 @@ import importlib.util
 import os
 import pwd
 from collections.abc import Iterator
-from pathlib import Path
 
-import cv2
+import live_web
 import pytest
 from cluster_helpers import PgServer, RayCluster, pg_bin
-
-PUSHUP = "exercise-videos/hxlinh+Fitness_Pose_Correction_Application/push-up_1.mp4"  # 2 labelled reps, 150 frames
 
 
 def _pg_unavailable() -> str | None:
@@ -27,6 +24,10 @@ def _pg_unavailable() -> str | None:
         except KeyError:
             return "running as root without a postgres system user to run the server as"
     return None
+
+
+# the models and clip fixtures, shared with tests/serve
+pushup_clip, pushup_jpegs, serve_models = live_web.pushup_clip, live_web.pushup_jpegs, live_web.serve_models
 
 
 @pytest.fixture(scope="session")
@@ -63,35 +64,8 @@ def pg_url(pg_server: PgServer | str, request: pytest.FixtureRequest) -> str:
     return pg_server.database(f"t_{abs(hash(request.node.nodeid)) % 10**9}")
 
 
-@pytest.fixture(scope="session")
-def cluster_models() -> None:
-    from poseit.models.manager import is_cached
-    from poseit.models.registry import get_spec
-
-    if not all(is_cached(get_spec(n).artifact) for n in ("blazepose-detector", "blazepose-full")):
-        pytest.skip("BlazePose detector and full models not pulled (run `poseit models pull`)")
-
-
-@pytest.fixture(scope="session")
-def pushup_jpegs(data_dir: Path) -> list[bytes]:
-    path = data_dir / PUSHUP
-    if not path.is_file():
-        pytest.skip(f"clip missing: {path}")
-    cap = cv2.VideoCapture(str(path))
-    out = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        h = round(frame.shape[0] * 640 / frame.shape[1])
-        small = cv2.resize(frame, (640, h), interpolation=cv2.INTER_AREA)
-        out.append(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
-    cap.release()
-    return out
-
-
 @pytest.fixture(scope="module")
-def ray_cluster(cluster_models) -> Iterator[RayCluster]:
+def ray_cluster(serve_models) -> Iterator[RayCluster]:
     """A head and one worker node (separate `ray start` processes, 1 CPU each), torn down at the end."""
     pytest.importorskip("ray.serve", reason="Ray Serve not installed (pip install -e '.[cluster]')")
     pytest.importorskip("fastapi", reason="the serve extra is not installed")

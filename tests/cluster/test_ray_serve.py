@@ -1,6 +1,7 @@
 """`poseit serve --ray` on a local two-node Ray cluster (head + worker, separate `ray start` processes) with the
-history on PostgreSQL: the page and API as the single-process server serves them, the same reps for a clip, and
-a Coach replica killed with SIGKILL mid-session loses no completed rep (the session goes on on the other one)."""
+history on PostgreSQL: the page and API as the single-process server serves them, the single-process app's
+browser test, the same reps for a clip, and no completed rep lost when a Coach replica (SIGKILL) or the whole
+worker node (its `ray start` process group, SIGKILL) dies mid-session: the session goes on on the other one."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ pytest.importorskip("websockets", reason="the serve extra is not installed (pip 
 import httpx
 from cluster_helpers import RayCluster, RayServe
 
+from live_web import check_live_page
 from poseit.serve.client import LiveClient
 from poseit.serve.session import CoachSession, EngineOptions
 from poseit.serve.store import Store
@@ -28,9 +30,10 @@ FRAME_MS = 1000 / 30
 
 @pytest.fixture(scope="module")
 def app(ray_cluster: RayCluster, pg_server, tmp_path_factory) -> Iterator[RayServe]:
-    """The app on the cluster: two Coach replicas (half a CPU each, so one lands on each node)."""
+    """The app on the cluster: two Coach replicas of one CPU each on two nodes of one CPU: one on each node (a
+    killed replica's successor starts on the same node); the ingress runs on the head, beside the HTTP proxy."""
     url = pg_server if isinstance(pg_server, str) else pg_server.database("ray_serve")
-    args = ["--max-fps", "0", "--min-replicas", "2", "--max-replicas", "2", "--replica-cpus", "0.5"]
+    args = ["--max-fps", "0", "--min-replicas", "2", "--max-replicas", "2", "--replica-cpus", "1"]
     try:
         srv = RayServe(ray_cluster.address, url, *args, "--workers", "1", "--threads", "1")
     except RuntimeError as exc:  # once more, as for the cluster (the log says why)
@@ -62,6 +65,11 @@ def test_page_and_api_through_ray(app: RayServe) -> None:
     assert httpx.get(app.url + "/api/exercises", headers={"host": "evil.example"}).status_code == 403
 
 
+def test_live_page_in_a_browser_through_ray(app: RayServe, pushup_clip, tmp_path) -> None:
+    """tests/serve's browser test, against the Ray-served app: the skeleton drawn, the clip's 2 reps counted."""
+    check_live_page(app.url, pushup_clip, tmp_path)
+
+
 def test_same_reps_as_the_single_process_app(app: RayServe, pushup_jpegs: list[bytes]) -> None:
     with LiveClient(app.ws_url) as c:
         session = c.start("pushup")["session"]
@@ -78,38 +86,76 @@ def test_same_reps_as_the_single_process_app(app: RayServe, pushup_jpegs: list[b
     assert detail["status"] == "ended" and [r["number"] for r in detail["rep_events"] if r["complete"]] == [1, 2]
 
 
-def test_replica_killed_mid_session_loses_no_rep(app: RayServe, pushup_jpegs: list[bytes]) -> None:
-    with LiveClient(app.ws_url) as c:
+def replica_pid(answer: dict) -> int:
+    return int(answer["replica"].rsplit(":", 1)[1])
+
+
+def kill_after_rep_1(url: str, jpegs: list[bytes], kill, where=lambda pid: True) -> dict:
+    """A session (the first whose replica's pid passes ``where``, a try a second: a new key hashes anew) streams
+    the clip; right after rep 1, with a frame in flight, ``kill(replica pid)``; it goes on to the end. What
+    happened, for the checks of `assert_no_rep_lost`."""
+    for _ in range(60):  # (a replica Serve starts in place of a killed one takes a while to join)
+        c = LiveClient(url).__enter__()
         session = c.start("pushup")["session"]
-        before = stream(c, pushup_jpegs, until=lambda a: a.get("reps") == 1)
+        first = c.frame(jpegs[0], 0.0)
+        if first["type"] == "result" and where(replica_pid(first)):
+            break
+        c.stop()
+        c.__exit__(None, None, None)
+        time.sleep(1.0)
+    else:
+        pytest.fail("no session landed on the replica wanted in 60 tries")
+    with c:
+        before = [first, *stream(c, jpegs, first=1, until=lambda a: a.get("reps") == 1)]
         killed = before[-1]["replica"]
-        assert before[-1]["reps"] == 1 and len(before) < len(pushup_jpegs)
+        assert before[-1]["reps"] == 1 and len(before) < len(jpegs)
         i = len(before)
-        c.send_frame(pushup_jpegs[i], i * FRAME_MS)  # a frame in flight when its replica dies
-        os.kill(int(killed.rsplit(":", 1)[1]), signal.SIGKILL)  # the replica holding the session
+        c.send_frame(jpegs[i], i * FRAME_MS)  # a frame in flight when its replica dies
+        kill(replica_pid(before[-1]))
         lost_at = time.monotonic()
         after, back_in = [c.receive()], None
-        for i in range(len(before) + 1, len(pushup_jpegs)):
-            answer = c.frame(pushup_jpegs[i], i * FRAME_MS)
+        for i in range(len(before) + 1, len(jpegs)):
+            answer = c.frame(jpegs[i], i * FRAME_MS)
             after.append(answer)
             if answer["type"] == "result" and back_in is None:
                 back_in = time.monotonic() - lost_at
         summary = c.stop()
-    errors = [a for a in after if a["type"] != "result"]
+    return {"session": session, "killed": killed, "after": after, "back_in": back_in, "summary": summary}
+
+
+def assert_no_rep_lost(app: RayServe, run: dict) -> list[dict]:
+    """The page saw only "reconnecting" answers until results came back from another replica, within a couple
+    of seconds; the count went on from the database, rep 1 stored once; the results after the loss."""
+    errors = [a for a in run["after"] if a["type"] != "result"]
     assert all(a["code"] == "reconnecting" for a in errors), errors  # the page shows "reconnecting", no error
-    results = [a for a in after if a["type"] == "result"]
-    assert results and back_in is not None and back_in < 5.0, back_in
-    # on the survivor; the session may move once more, onto the replica Serve starts in place of the killed one
-    assert killed not in {r["replica"] for r in results}
+    results = [a for a in run["after"] if a["type"] == "result"]
+    assert results and run["back_in"] is not None and run["back_in"] < 5.0, run["back_in"]
+    assert run["killed"] not in {r["replica"] for r in results}
     assert all(r["reps"] >= 1 for r in results)  # the count goes on from the database
     store = Store(app.db, interrupt_live=False)
-    detail = store.session(session)
+    detail = store.session(run["session"])
     store.close()
     complete = [r["number"] for r in detail["rep_events"] if r["complete"]]
     assert complete == list(range(1, len(complete) + 1)) and len(complete) >= 1  # rep 1 kept, none twice
-    assert detail["reps"] == summary["reps"] == results[-1]["reps"] == len(complete)
+    assert detail["reps"] == run["summary"]["reps"] == results[-1]["reps"] == len(complete)
     print(
-        f"replica {killed} killed after rep 1; {len(errors)} 'reconnecting' answers; back on "
-        f"{results[0]['replica']} in {back_in:.2f} s (then on {sorted({r['replica'] for r in results})}); "
-        f"{summary['reps']} reps in the end"
+        f"replica {run['killed']} lost after rep 1; {len(errors)} 'reconnecting' answers; back on "
+        f"{results[0]['replica']} in {run['back_in']:.2f} s (then on {sorted({r['replica'] for r in results})}); "
+        f"{run['summary']['reps']} reps in the end"
     )
+    return results
+
+
+def test_replica_killed_mid_session_loses_no_rep(app: RayServe, pushup_jpegs: list[bytes]) -> None:
+    run = kill_after_rep_1(app.ws_url, pushup_jpegs, lambda pid: os.kill(pid, signal.SIGKILL))
+    # the session may move once more, onto the replica Serve starts in place of the killed one
+    assert_no_rep_lost(app, run)
+
+
+def test_worker_node_killed_mid_session_loses_no_rep(app: RayServe, ray_cluster: RayCluster, pushup_jpegs) -> None:
+    """The worker node dies (every process of its `ray start`) while its replica holds the session; the
+    session goes on on the head's replica. Runs last: the cluster has one node afterwards."""
+    on_worker = lambda pid: ray_cluster.node_of(pid) == 1  # noqa: E731
+    run = kill_after_rep_1(app.ws_url, pushup_jpegs, lambda pid: ray_cluster.kill_node(1), where=on_worker)
+    results = assert_no_rep_lost(app, run)
+    assert {ray_cluster.node_of(replica_pid(r)) for r in results} == {0}  # on the head's replica

@@ -98,7 +98,7 @@ def test_unknown_database_kind_is_one_line() -> None:
         Store("mysql://u@127.0.0.1/x")
 
 
-def test_a_live_session_gives_the_same_history_on_both(tmp_path: Path, pg_url: str, cluster_models, pushup_jpegs):
+def test_a_live_session_gives_the_same_history_on_both(tmp_path: Path, pg_url: str, serve_models, pushup_jpegs):
     """The real engine coaches the same clip into each database: the histories agree but for timestamps."""
     from poseit.serve.session import CoachSession, EngineOptions
 

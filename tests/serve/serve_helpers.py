@@ -4,34 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
-
-
-def read_frames(path: Path, width: int = 640, limit: int | None = None) -> list[np.ndarray]:
-    """A clip's frames resized to ``width`` pixels wide."""
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while limit is None or len(frames) < limit:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        h = round(frame.shape[0] * width / frame.shape[1])
-        frames.append(cv2.resize(frame, (width, h), interpolation=cv2.INTER_AREA))
-    cap.release()
-    return frames
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from live_web import free_port
 
 
 class Server:

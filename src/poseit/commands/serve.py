@@ -49,6 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     ray.add_argument(
         "--proxy-every-node", action="store_true", help="an HTTP proxy on every node (behind a load balancer)"
     )
+    ray.add_argument(
+        "--batch", type=int, default=0, help="landmark crops of up to N sessions in one inference per replica (0: off)"
+    )
+    ray.add_argument("--batch-wait-ms", type=float, default=5.0, help="how long a batch waits for more crops (5)")
     add_runtime_args(p)
     p.set_defaults(func=main)
 
@@ -119,6 +123,8 @@ def _serve_on_ray(args: argparse.Namespace, settings: Settings) -> int:
         replica_cpus=args.replica_cpus,
         ingress_replicas=args.ingress_replicas,
         proxy_every_node=args.proxy_every_node,
+        batch=args.batch,
+        batch_wait_ms=args.batch_wait_ms,
     )
     host = f"[{args.host}]" if ":" in args.host else args.host
     query = "/?token=..." if settings.token else "/"

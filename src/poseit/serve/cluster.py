@@ -32,6 +32,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from poseit.errors import PoseItError
 from poseit.serve.hub import Hub
 from poseit.serve.session import CoachSession, exercise_ids
@@ -53,6 +55,7 @@ ROUTER = "ray.serve.experimental.consistent_hash_router:ConsistentHashRouter"
 T = TypeVar("T")
 APP = "poseit"
 RECONNECT_FOR_S = 30.0  # a session whose coach is gone this long ends with an error
+HEAD = {"node:__internal_head__": 0.001}  # Ray's resource of the head node
 ENV_PASSED = ("POSEIT_MODELS", "POSEIT_DATA", "OPENVINO_LOG_LEVEL")
 
 
@@ -68,6 +71,8 @@ class ClusterOptions:
     sessions_per_replica: int = 64  # live sessions one replica keeps (least recently used go first)
     ingress_replicas: int = 1  # web app replicas; each holds up to ``Settings.max_clients`` WebSockets
     proxy_every_node: bool = False  # Ray Serve's HTTP proxy on every node (behind a load balancer), not the head's
+    batch: int = 0  # landmark crops of up to this many sessions in one inference (``@serve.batch``; 0/1: off)
+    batch_wait_ms: float = 5.0  # how long a batch waits for more crops
 
 
 def _require_ray() -> None:
@@ -76,6 +81,64 @@ def _require_ray() -> None:
 
 
 # --- the Coach deployment: replicas that hold sessions --------------------------------------------------------
+class CropBatcher:
+    """One replica's landmark inference on batches of crops: the landmark model reshaped to batches of 1, 2, 4,
+    ... up to ``size`` (a smaller batch is padded to the next), compiled once, run in one thread."""
+
+    def __init__(self, model_file: str, backend: Any, size: int, threads: int | None) -> None:
+        import openvino as ov
+
+        self.backend, self.input = backend, backend.input_names[0]
+        core = ov.Core()
+        options: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
+        if threads:
+            options["INFERENCE_NUM_THREADS"] = int(threads)
+        shape = list(backend.input_shapes[0])
+        self.sizes, self.requests = [], {}
+        n = 1
+        while True:
+            model = core.read_model(model_file)
+            model.reshape({model.inputs[0]: [n, *shape[1:]]})
+            self.requests[n] = core.compile_model(model, "CPU", options).create_infer_request()
+            self.sizes.append(n)
+            if n >= size:
+                break
+            n *= 2
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="poseit-batch")
+        self.batches = self.crops = 0
+
+    def infer(self, tensors: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        n = next(k for k in self.sizes if k >= len(tensors))
+        x = np.zeros((n, *tensors[0].shape[1:]), tensors[0].dtype)
+        x[: len(tensors)] = np.concatenate(tensors)
+        request = self.requests[n]
+        request.infer({self.input: x})
+        out = {name: request.get_tensor(name).data for name in self.backend.output_names}
+        self.batches += 1
+        self.crops += len(tensors)
+        return [{k: v[i : i + 1].copy() for k, v in out.items()} for i in range(len(tensors))]
+
+
+class BatchedBackend:
+    """The landmark model's backend as a `Coach` replica with batching sees it: each crop goes, from the
+    inference thread running a session's frame, to the replica's ``@serve.batch`` method on its event loop,
+    which gathers the crops of the sessions whose frames are in flight together into one inference."""
+
+    def __init__(self, backend: Any, submit: Callable[[np.ndarray], Any]) -> None:
+        self._backend, self._submit = backend, submit
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
+
+    def infer(self, inputs: Any) -> dict[str, np.ndarray]:
+        return next(self.infer_many([inputs]))
+
+    def infer_many(self, inputs: Any) -> Any:
+        futures = [self._submit(self._backend._feed(x)[self._backend.input_names[0]]) for x in inputs]
+        for f in futures:
+            yield f.result()
+
+
 class _Slot:
     """One session on a replica: its `CoachSession` (None until its first call here) and the last frame run."""
 
@@ -89,13 +152,30 @@ class Coach:
     session never overlap (the ingress keeps one frame in flight per client); inference runs in a bounded thread
     pool off the replica's loop."""
 
-    def __init__(self, settings: Settings, keep: int = 64) -> None:
+    def __init__(self, settings: Settings, keep: int = 64, batch: int = 0, batch_wait_ms: float = 5.0) -> None:
         self.settings, self.keep = settings, keep
         self.slots: OrderedDict[str, _Slot] = OrderedDict()
         self.store = Store(settings.db, interrupt_live=False)  # other replicas' sessions are live
-        self.pool = ThreadPoolExecutor(max_workers=max(1, settings.workers), thread_name_prefix="poseit-coach")
-        settings.engine.estimator()  # compile the shared models before the first session
+        # with batching, a session's frame waits for its crop's batch in its thread: a thread per session
+        threads = max(1, settings.workers) if batch < 2 else max(settings.workers, keep)
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poseit-coach")
+        landmarks = settings.engine.estimator().landmarks  # compile the shared models before the first session
         self.replica = f"{socket.gethostname()}:{os.getpid()}"
+        self.node = _node_id()
+        self.batcher: CropBatcher | None = None
+        if batch >= 2:
+            self.batcher = CropBatcher(
+                _model_file(settings.engine.model), landmarks.backend, batch, settings.engine.num_threads
+            )
+            self.crops = serve.batch(max_batch_size=batch, batch_wait_timeout_s=batch_wait_ms / 1000)(self._crops)
+            landmarks.backend = BatchedBackend(landmarks.backend, self._submit)  # the shared model, this process
+
+    def _submit(self, tensor: np.ndarray) -> Any:
+        return asyncio.run_coroutine_threadsafe(self.crops(tensor), self.loop)
+
+    async def _crops(self, tensors: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        assert self.batcher is not None
+        return await asyncio.get_running_loop().run_in_executor(self.batcher.pool, self.batcher.infer, tensors)
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.pool, lambda: fn(*args, **kwargs))
@@ -103,6 +183,7 @@ class Coach:
     async def _session(self, spec: dict[str, Any], index: int) -> CoachSession:
         """The session for this call: the one held here if it ran frame ``index - 1``, else one that goes on from
         the database (a new session, one whose replica died, or one whose frames went elsewhere meanwhile)."""
+        self.loop = asyncio.get_running_loop()  # where the inference threads send crops to be batched
         key = spec["key"]
         slot = self.slots.pop(key, None) or _Slot()
         self.slots[key] = slot
@@ -130,7 +211,9 @@ class Coach:
             result = await self._run(session.feed_jpeg, jpeg, time_s)
         except PoseItError as exc:
             return {"type": "error", "code": "bad_frame", "message": str(exc)}
-        result["replica"] = self.replica
+        result["replica"], result["node"] = self.replica, self.node
+        if self.batcher is not None:
+            result["batch_mean"] = round(self.batcher.crops / max(1, self.batcher.batches), 2)
         return result
 
     async def close(self, spec: dict[str, Any], index: int) -> dict[str, Any]:
@@ -151,6 +234,7 @@ class RemoteSession:
         self.id = session_id
         self.key = f"s{session_id}-{os.urandom(6).hex()}"
         self.spec = {"id": session_id, "exercise": exercise, "source": source, "key": self.key}
+        self.handle, self.route = coach, 0
         self.coach = coach.options(session_id=self.key)
         self.index = 0
         self.t0: float | None = None
@@ -167,11 +251,18 @@ class RemoteSession:
         except (RayError, serve.exceptions.RayServeException) as exc:
             now = time.monotonic()
             self.lost_since = self.lost_since or now
+            self._reroute()
             if now - self.lost_since > RECONNECT_FOR_S:
                 raise PoseItError(f"the coach is unavailable ({exc.__class__.__name__})") from None
             return {"type": "error", "code": "reconnecting", "message": "the coach moved to another server"}
         self.lost_since = None
         return result
+
+    def _reroute(self) -> None:
+        """Hash the session anew after a failed call: until Serve drops a dead replica from its set (a dead node
+        is noticed only after the cluster's health checks time out), the old key would still land on it."""
+        self.route += 1
+        self.coach = self.handle.options(session_id=f"{self.key}~{self.route}")
 
     async def close(self) -> dict[str, Any]:
         self.index += 1
@@ -182,6 +273,7 @@ class RemoteSession:
                 raise
             except (RayError, serve.exceptions.RayServeException):
                 await asyncio.sleep(0.5 * (attempt + 1))
+                self._reroute()
                 self.index += 1  # a replica that takes over resumes from the database
         return {"type": "summary", "session": self.id, "reps": None, "form_issues": []}
 
@@ -253,10 +345,11 @@ def build(settings: Settings, options: ClusterOptions) -> Any:
         serve.ingress(asgi_app)(Ingress),
         name="Ingress",
         num_replicas=max(1, options.ingress_replicas),
-        ray_actor_options={"num_cpus": 0},
+        # beside the head's HTTP proxy, unless there is one on every node (a worker node lost takes no WebSocket)
+        ray_actor_options={"num_cpus": 0, **({} if options.proxy_every_node else {"resources": HEAD})},
         max_ongoing_requests=settings.max_clients + 32,  # each WebSocket is one long request
     )
-    return ingress.bind(coach.bind(settings, options.sessions_per_replica))
+    return ingress.bind(coach.bind(settings, options.sessions_per_replica, options.batch, options.batch_wait_ms))
 
 
 def portable(settings: Settings) -> Settings:
@@ -264,6 +357,23 @@ def portable(settings: Settings) -> Settings:
     db = settings.db if is_url(str(settings.db)) else Path(settings.db).resolve()
     demo = Path(settings.demo_clip).resolve() if settings.demo_clip is not None else None
     return replace(settings, db=db, demo_clip=demo)
+
+
+def _model_file(model: str) -> str:
+    """A landmark model's file: the registered model's, or the path given."""
+    from poseit.models.manager import model_path
+
+    return model if Path(model).suffix else str(model_path(model))
+
+
+def _node_id() -> str:
+    """The Ray node this process runs on ("" outside Ray)."""
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id() or ""
+    except Exception:
+        return ""
 
 
 def _interrupt(*_: Any) -> None:
