@@ -75,13 +75,17 @@ COUNTS: dict[str, tuple[int, str]] = {
     "pull-ups/pull-up_6": (4, "5 labelled hangs: four pulls between; the fifth reaches the top on the last frames"),
     "pull-ups/pull-up_8": (2, "labels 7, 66, 135 are hangs: two pulls between; ends hanging"),
     "pull-ups/videoplayback (1)": (
-        19,
-        "20 labelled hangs: the first after climbing on (standing at 0), the last as "
-        "he drops off (standing at 1336): 19 pulls between",
+        20,
+        "20 labelled hangs, each 7-17 frames after a pull: the labels are the hangs that end each pull (not the "
+        "hangs before them). He jumps to the bar at ~45, hangs 72-84, first pull 84-102 (top ~90), before the first "
+        "label (123); last pull 1264-1304 (top ~1288), hanging at 1304, drops off at ~1312: 20 pulls (was 19 here "
+        "until 2026-12-02, from reading the labels as the hangs before each pull)",
     ),
     "pull-ups/videoplayback (5)": (
-        29,
-        "30 labelled hangs, the last on the final frames; hanging still at 0-27: 29 pulls between",
+        30,
+        "30 labelled hangs, each the hang that ends a pull: hanging 0-9, first pull 12-30 (chin at the bar 15-24), "
+        "before the first label (42); the last label (1143) ends the pull 1099-1131: 30 pulls (was 29 here until "
+        "2026-12-02, from 'hanging still at 0-27', which the frames do not show)",
     ),
     "push-ups/push-up_12": (
         2,

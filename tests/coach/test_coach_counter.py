@@ -139,3 +139,32 @@ def test_rest_low_signals():
     deadlift = Phases(rest=100, leave=120, turn=160, rest_end="low", first="concentric")
     values = wave([1, 1], rest_value=60, bottom_value=175)  # hip angle: floor 60, lockout 175
     assert run(values, phases=deadlift)[0].count == 2
+
+
+def test_clip_ending_while_holding_back_past_leave_finishes_the_rep():
+    """The clip ends after the last rep's return, held still at 142 degrees: past leave (135), short of rest
+    (150), as a straight limb can read. That rep is finished, not "not finished before the end of the video"."""
+    values = wave([1, 1])
+    second = int(np.argmin(values[60:])) + 60
+    rising = np.flatnonzero(values[second:] >= 142)[0] + second
+    held = np.concatenate([values[:rising], [142.0] * 12])  # 0.4 s still, then the clip ends
+    counter, events = run(held)
+    assert counter.count == 2 and counter.partial_count == 0
+    still_rising = values[: rising + 1]  # the clip ends on the way up: not held, stays partial
+    counter, events = run(still_rising)
+    assert counter.count == 1 and counter.partial_count == 1 and events[-1].reason == "end"
+    wobbling = np.concatenate([values[:rising], [142.0, 137.0] * 6])  # moving, not holding
+    assert run(wobbling)[0].partial_count == 1
+
+
+def test_a_shallow_attempt_reports_its_deepest_frame_not_the_rest_it_left():
+    """An attempt that passes leave only on its deepest frame: the partial's turn is that frame (its value is
+    what the message quotes; it used to be the rest frame the attempt started from, "bent only to 166 deg")."""
+    values = np.full(120, 170.0)
+    down = np.linspace(170.0, 137.0, 15)
+    dip = np.concatenate([down, [134.0], down[::-1]])  # only the deepest frame passes leave (135); 1 s in all
+    values[40:71] = dip
+    counter, events = run(values)
+    assert counter.count == 0 and counter.partial_count == 1
+    assert events[0].turn == 40 + int(np.argmin(dip))
+    assert PHASES.depth(values[events[0].turn]) == pytest.approx(events[0].extreme)

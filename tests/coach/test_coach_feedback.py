@@ -135,3 +135,32 @@ def test_swing_rules_are_off(exercise, rule):
     assert rule not in {r.id for r in get_exercise(exercise).rules}
     swinging = CASES[exercise].sequence(bottom=replace(CASES[exercise].bottom, trunk=-30 if exercise == "curl" else 48))
     assert not [i for i in analyze(swinging, exercise).issues if "swing" in i.message.lower()]
+
+
+def _squats_ending_at_the_third_bottom() -> tuple:
+    frames = CASES["squat"].frames(count=3)
+    body = Body.from_sequence(sequence(frames, "side"))
+    knee = body.signal("knee_angle")
+    third = int(np.nanargmin(knee[len(knee) * 2 // 3 :])) + len(knee) * 2 // 3
+    return sequence(frames[: third + 3], "side")
+
+
+def test_a_boundary_on_the_last_frames_is_the_clip_ending_not_a_cut():
+    """The picture changes on the last frame while the person is at the bottom (a dev pull-up clip's last frame
+    jumps): a final "shot" shorter than a rep is the clip's end, so the rep is "not finished before the end of
+    the video", never "the video cuts away"."""
+    from poseit.coach.analysis import UNFINISHED, analyze_body
+
+    seq = _squats_ending_at_the_third_bottom()
+    body, squat = Body.from_sequence(seq), get_exercise("squat")
+    cuts = np.zeros(len(seq), dtype=bool)
+    cuts[-1] = True
+    result = analyze_body(body, squat, cuts)
+    assert len(result.reps) == 2 and [p.partial_reason for p in result.partials] == ["end"]
+    assert [i.message for i in result.issues if i.partial] == [UNFINISHED["end"]]
+    # a real cut, with a rep's worth of video after it, still drops the rep in progress as cut away
+    longer = Body.from_sequence(sequence(CASES["squat"].frames(count=3)[: len(seq)] + [CASES["squat"].start] * 30))
+    marks = np.zeros(len(longer), dtype=bool)
+    marks[len(seq) - 3] = True
+    result = analyze_body(longer, squat, marks)
+    assert [p.partial_reason for p in result.partials] == ["cut"]

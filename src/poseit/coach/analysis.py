@@ -423,7 +423,7 @@ def analyze_body(body: Body, exercise: Exercise, cuts: np.ndarray | None = None)
     drive = driving_signal(body, exercise, views)
     counter = RepCounter(exercise.phases)
     events: list[RepEvent] = []
-    for t in range(len(body)):
+    for t in range(stream_end(cuts, times, exercise.phases.min_rep_s)):
         ev = counter.update(t, float(times[t]), float(drive.depth[t]), bool(ok[t]), bool(cuts[t]))
         if ev is not None:
             events.append(ev)
@@ -468,6 +468,18 @@ def analyze_body(body: Body, exercise: Exercise, cuts: np.ndarray | None = None)
         {"rest": ph.rest, "leave": ph.leave, "turn": ph.turn},
         depth=drive.depth,
     )
+
+
+def stream_end(cuts: np.ndarray, times: np.ndarray, min_shot_s: float) -> int:
+    """Where the counter's stream ends: the clip's end, or a shot boundary after which the clip lasts less than
+    ``min_shot_s`` (the exercise's shortest rep): a shot too short to hold a rep is the clip ending, so a rep
+    in progress there is "not finished before the end of the video", not "cut away" (a dev pull-up clip's last
+    frame jumps to another picture while the person is at the top)."""
+    n = len(times)
+    marks = np.flatnonzero(cuts[:n])
+    if len(marks) and times[-1] - times[marks[-1]] < min_shot_s:
+        return int(marks[-1])
+    return n
 
 
 def partial_feedback(drive: Driving, ev: RepEvent) -> tuple[float, str]:

@@ -9,7 +9,9 @@ Fed one frame at a time (``update``), so the same code counts live and offline. 
 - cuts and a person leaving the frame: ``cut=True`` (or a long gap) ends the rep in progress; one that had
   reached its turn is recorded as partial, and counting resumes from the next rest position;
 - pauses at the top or bottom: states persist until the signal crosses the next threshold;
-- partial reps (back to rest without reaching ``turn``) are counted separately.
+- partial reps (back to rest without reaching ``turn``) are counted separately;
+- the clip ending while the person holds still on the way back, past ``leave`` but short of ``rest`` (a
+  straight arm that reads a few degrees short), for `END_HOLD_S`: that rep is finished, not cut short.
 
 A clip may start mid-rep: a first value between ``leave`` and ``turn`` joins that rep (it counts if its turn
 and return are seen); a first value already past ``turn`` waits for the next rest position.
@@ -26,6 +28,11 @@ from dataclasses import dataclass
 from poseit.coach.library import Phases
 
 FRESH, REST, DOWN, TURNED, IDLE = "fresh", "rest", "down", "turned", "idle"
+# At the end of the stream, a rep back on the rest side of ``leave`` and still there (within END_HOLD_SPREAD of
+# depth) for END_HOLD_S is finished: on a dev push-up clip the person is back at the top and holds it for the
+# last 0.3 s at a 3D elbow of 144-146 deg, short of the definition's 150, and was told "Rep not finished".
+END_HOLD_S = 0.25
+END_HOLD_SPREAD = 0.1
 
 
 @dataclass
@@ -63,6 +70,7 @@ class RepCounter:
         self._tolerance = 0.1
         self._start: tuple[int, float] = (0, 0.0)
         self._extreme: tuple[int, float, float] = (0, 0.0, math.inf)  # frame, time, value (normalised)
+        self._recent: list[tuple[float, float]] = []  # (time, x) of the valid frames of the last END_HOLD_S
 
     @property
     def count(self) -> int:
@@ -88,6 +96,9 @@ class RepCounter:
             return ended
         x = -float(depth)  # type: ignore[arg-type]
         self._last_valid = (frame, time_s)
+        self._recent.append((time_s, x))
+        while len(self._recent) > 2 and time_s - self._recent[1][0] >= END_HOLD_S:
+            self._recent.pop(0)  # keep the last END_HOLD_S and the frame just before it
         if self.state == FRESH:
             if x > self._leave:
                 self._enter_rest(frame, time_s, x)
@@ -105,7 +116,10 @@ class RepCounter:
                 self._rest_at, self._rest_peak = (frame, time_s), max(self._rest_peak, x)
             elif x <= self._leave:
                 self._begin(*self._rest_at, x)
-                self._track(frame, time_s, x)
+                # the deepest frame so far is this one (not the rest frame the rep starts from: a shallow
+                # attempt that only just passes leave was reported with the value at the top, "Partial push-up:
+                # elbows bent only to 166 deg")
+                self._extreme = (frame, time_s, x)
             return ended
         self._track(frame, time_s, x)
         if self.state == DOWN and x <= self._turn:
@@ -118,8 +132,20 @@ class RepCounter:
         return ended
 
     def finish(self) -> RepEvent | None:
-        """End of stream: a rep that reached its turn but not rest again is recorded as partial."""
+        """End of stream: a rep that reached its turn but not rest again is recorded as partial, unless the
+        person has come back past ``leave`` and holds still there (see `END_HOLD_S`): then it is complete."""
+        if self.state == TURNED and self._last_valid is not None and self._holding_back():
+            rep = self._close(*self._last_valid, complete=True, reason="")
+            self.state, self._last_valid = FRESH, None
+            if rep is not None:
+                return rep
         return self._abandon("end")
+
+    def _holding_back(self) -> bool:
+        if not self._recent or self._recent[-1][0] - self._recent[0][0] < END_HOLD_S - 1e-6:
+            return False
+        xs = [v for _, v in self._recent]
+        return min(xs) > self._leave and max(xs) - min(xs) <= END_HOLD_SPREAD
 
     # --- internals -----------------------------------------------------------------------------
     def _enter_rest(self, frame: int, time_s: float, x: float) -> None:
@@ -149,4 +175,5 @@ class RepCounter:
             rep = self._close(*self._last_valid, complete=False, reason=reason)
         self.state = FRESH
         self._last_valid = None
+        self._recent = []
         return rep
