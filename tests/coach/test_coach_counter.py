@@ -168,3 +168,16 @@ def test_a_shallow_attempt_reports_its_deepest_frame_not_the_rest_it_left():
     assert counter.count == 0 and counter.partial_count == 1
     assert events[0].turn == 40 + int(np.argmin(dip))
     assert PHASES.depth(values[events[0].turn]) == pytest.approx(events[0].extreme)
+
+
+def test_one_frame_at_rest_in_the_middle_of_a_rep_is_ridden_over():
+    """A pose glitch reads straight limbs for one frame at the bottom (on a dev pull-up, 70 -> 143 -> 119 deg at
+    the top): the rep goes on; without the check that frame split it into two reps."""
+    values = wave([1, 1])
+    bottom = int(np.argmin(values[:60]))
+    values[bottom] = 170.0
+    counter, events = run(values)
+    assert counter.count == 2 and counter.partial_count == 0
+    assert events[0].start < bottom < events[0].end
+    # a real return that lasts (two frames and more) still ends the rep where it reached rest
+    assert [e.end for e in run(wave([1, 1]))[1]] == [e.end for e in events]

@@ -9,6 +9,9 @@ Fed one frame at a time (``update``), so the same code counts live and offline. 
 - cuts and a person leaving the frame: ``cut=True`` (or a long gap) ends the rep in progress; one that had
   reached its turn is recorded as partial, and counting resumes from the next rest position;
 - pauses at the top or bottom: states persist until the signal crosses the next threshold;
+- one frame at rest in the middle of a rep (a pose glitch: on a dev pull-up the elbow read 70, 143, 119 deg on
+  three frames at the top): a return to rest ends the rep only where the next frame with a value stays on the
+  rest side of ``leave`` (the rep's event comes one frame later);
 - partial reps (back to rest without reaching ``turn``) are counted separately;
 - the clip ending while the person holds still on the way back, past ``leave`` but short of ``rest`` (a
   straight arm that reads a few degrees short), for `END_HOLD_S`: that rep is finished, not cut short.
@@ -71,6 +74,7 @@ class RepCounter:
         self._start: tuple[int, float] = (0, 0.0)
         self._extreme: tuple[int, float, float] = (0, 0.0, math.inf)  # frame, time, value (normalised)
         self._recent: list[tuple[float, float]] = []  # (time, x) of the valid frames of the last END_HOLD_S
+        self._pending: tuple[int, float, float] | None = None  # a return to rest waiting for the next frame
 
     @property
     def count(self) -> int:
@@ -99,6 +103,11 @@ class RepCounter:
         self._recent.append((time_s, x))
         while len(self._recent) > 2 and time_s - self._recent[1][0] >= END_HOLD_S:
             self._recent.pop(0)  # keep the last END_HOLD_S and the frame just before it
+        if self._pending is not None:
+            if x > self._leave:  # the return holds: the rep ended there
+                ended = self._confirm() or ended
+            else:  # one frame at rest in the middle of a rep is a pose glitch: ride over it
+                self._pending = None
         if self.state == FRESH:
             if x > self._leave:
                 self._enter_rest(frame, time_s, x)
@@ -124,16 +133,24 @@ class RepCounter:
         self._track(frame, time_s, x)
         if self.state == DOWN and x <= self._turn:
             self.state = TURNED
-        if x >= self._rest:
-            turned = self.state == TURNED
-            rep = self._close(frame, time_s, complete=turned, reason="" if turned else "shallow")
-            self._enter_rest(frame, time_s, x)
-            return rep or ended
+        if x >= self._rest:  # back at rest: the rep ends here if the next frame with a value stays there
+            self._pending = (frame, time_s, x)
         return ended
+
+    def _confirm(self) -> RepEvent | None:
+        assert self._pending is not None
+        frame, time_s, x = self._pending
+        self._pending = None
+        turned = self.state == TURNED
+        rep = self._close(frame, time_s, complete=turned, reason="" if turned else "shallow")
+        self._enter_rest(frame, time_s, x)
+        return rep
 
     def finish(self) -> RepEvent | None:
         """End of stream: a rep that reached its turn but not rest again is recorded as partial, unless the
         person has come back past ``leave`` and holds still there (see `END_HOLD_S`): then it is complete."""
+        if self._pending is not None:
+            return self._confirm()
         if self.state == TURNED and self._last_valid is not None and self._holding_back():
             rep = self._close(*self._last_valid, complete=True, reason="")
             self.state, self._last_valid = FRESH, None
@@ -170,6 +187,10 @@ class RepCounter:
         return rep
 
     def _abandon(self, reason: str) -> RepEvent | None:
+        if self._pending is not None:  # it was back at rest before the cut or gap: that rep was finished
+            rep = self._confirm()
+            self.state, self._last_valid, self._recent = FRESH, None, []
+            return rep
         rep = None
         if self.state == TURNED and self._last_valid is not None:
             rep = self._close(*self._last_valid, complete=False, reason=reason)
