@@ -96,6 +96,8 @@ async def client(url: str, frames: list[bytes], offset: int, warmup: float, seco
         await ws.send(json.dumps({"type": "start", "exercise": "pushup"}))
         json.loads(await ws.recv())
         rtts: list[float] = []
+        placed: dict[str, int] = {}  # on Ray: frames answered by each replica ("host:pid@node")
+        batch = None
         t0 = time.perf_counter()
         measured_from = t0 + warmup
         n = 0
@@ -110,9 +112,13 @@ async def client(url: str, frames: list[bytes], offset: int, warmup: float, seco
                 raise RuntimeError(f"client {offset}: unexpected answer {answer}")
             if now >= measured_from:
                 rtts.append((time.perf_counter() - now) * 1000)
+                if "replica" in answer:
+                    where = f"{answer['replica']}@{answer.get('node', '')[:8]}"
+                    placed[where] = placed.get(where, 0) + 1
+                    batch = answer.get("batch_mean", batch)
         await ws.send(json.dumps({"type": "stop"}))
         await ws.recv()
-    return {"frames": len(rtts), "fps": len(rtts) / seconds, "rtt_ms": rtts}
+    return {"frames": len(rtts), "fps": len(rtts) / seconds, "rtt_ms": rtts, "placed": placed, "batch_mean": batch}
 
 
 async def run_clients(url: str, frames: list[bytes], n: int, warmup: float, seconds: float) -> list[dict]:
@@ -122,6 +128,33 @@ async def run_clients(url: str, frames: list[bytes], n: int, warmup: float, seco
 
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
+
+
+def summarise(n: int, results: list[dict], load_before: float) -> dict:
+    """One configuration's figures from its clients' results: per-client FPS (mean, slowest), total, p50/p95
+    of all round trips, each client's own figures (and, on Ray, the replica that answered its frames)."""
+    fps = [r["fps"] for r in results]
+    rtts = [x for r in results for x in r["rtt_ms"]]
+    row = {
+        "clients": n,
+        "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after (other processes)
+        "fps_per_client_mean": statistics.fmean(fps),
+        "fps_per_client_min": min(fps),
+        "fps_total": sum(fps),
+        "rtt_p50_ms": pct(rtts, 50),
+        "rtt_p95_ms": pct(rtts, 95),
+        "rtt_p95_ms_worst_client": max(pct(r["rtt_ms"], 95) for r in results),
+        "per_client": [
+            {
+                "fps": r["fps"],
+                "rtt_p50_ms": pct(r["rtt_ms"], 50),
+                "rtt_p95_ms": pct(r["rtt_ms"], 95),
+                **({"placed": r["placed"], "batch_mean": r["batch_mean"]} if r["placed"] else {}),
+            }
+            for r in results
+        ],
+    }
+    return row
 
 
 def measure(n: int, frames: list[bytes], args: argparse.Namespace, tmp: Path) -> dict:
@@ -136,21 +169,7 @@ def measure(n: int, frames: list[bytes], args: argparse.Namespace, tmp: Path) ->
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-    fps = [r["fps"] for r in results]
-    rtts = [x for r in results for x in r["rtt_ms"]]
-    row = {
-        "clients": n,
-        "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after (other processes)
-        "fps_per_client_mean": statistics.fmean(fps),
-        "fps_per_client_min": min(fps),
-        "fps_total": sum(fps),
-        "rtt_p50_ms": pct(rtts, 50),
-        "rtt_p95_ms": pct(rtts, 95),
-        "rtt_p95_ms_worst_client": max(pct(r["rtt_ms"], 95) for r in results),
-        "per_client": [
-            {"fps": r["fps"], "rtt_p50_ms": pct(r["rtt_ms"], 50), "rtt_p95_ms": pct(r["rtt_ms"], 95)} for r in results
-        ],
-    }
+    row = summarise(n, results, load_before)
     print(
         f"{n} clients: {row['fps_per_client_mean']:.1f} FPS per client (min {row['fps_per_client_min']:.1f}), "
         f"total {row['fps_total']:.1f}; round trip p50 {row['rtt_p50_ms']:.0f} ms, p95 {row['rtt_p95_ms']:.0f} ms",
