@@ -37,7 +37,12 @@ OURS = [  # (label, poseit bench arguments)
     ("Pose-It! blazepose-heavy track f32", ["--model", "blazepose-heavy"]),
     ("Pose-It! blazepose-full track bf16", ["--model", "blazepose-full", "--precision", "bf16"]),
     ("Pose-It! blazepose-full detect f32", ["--model", "blazepose-full", "--mode", "detect"]),
+    ("Pose-It! hg-tiny INT8 track", ["--model", "hg-tiny"]),  # the shipped students, behind the same detector
+    ("Pose-It! hg-tiny-fp16 track", ["--model", "hg-tiny-fp16"]),
+    ("Pose-It! hg-mobile INT8 track", ["--model", "hg-mobile"]),
+    ("Pose-It! hg-mobile-fp16 track", ["--model", "hg-mobile-fp16"]),
 ]
+OURS_BASELINE = "Pose-It! blazepose-full track f32"  # the hourglass issue's yardstick: hg-tiny INT8 >= 2x this
 PEERS = [(f"MediaPipe complexity {c} (tracking)", c) for c in (0, 1, 2)]
 BASELINE = "MediaPipe complexity 1 (tracking)"
 
@@ -130,6 +135,7 @@ def main() -> None:
         agree = [agreement(args.clip, tmp, smooth) for smooth in (True, False)]
 
     base = statistics.median(fps[BASELINE])
+    ours_base = statistics.median(fps[OURS_BASELINE])
     rows = []
     for label in [lbl for lbl, _ in OURS] + [lbl for lbl, _ in PEERS]:
         med = statistics.median(fps[label])
@@ -140,6 +146,7 @@ def main() -> None:
                 "fps_median": med,
                 "fps_runs": fps[label],
                 "ratio_to_baseline": med / base,
+                "ratio_to_blazepose_full": med / ours_base,
                 "stage_ms_median": stage_med,
             }
         )
@@ -159,12 +166,13 @@ def main() -> None:
         f"Measured {result['date']} on {result['machine']}; clip `{result['clip']}`; "
         f"{args.rounds} interleaved rounds, each configuration in its own process; medians.",
         "",
-        "| configuration | end-to-end FPS | x MediaPipe c1 | stage medians (ms) |",
-        "|---|---:|---:|---|",
+        "| configuration | end-to-end FPS | x MediaPipe c1 | x blazepose-full | stage medians (ms) |",
+        "|---|---:|---:|---:|---|",
     ]
     for row in rows:
         st = ", ".join(f"{k} {v:.1f}" for k, v in row["stage_ms_median"].items())
-        lines.append(f"| {row['config']} | {row['fps_median']:.1f} | {row['ratio_to_baseline']:.2f} | {st} |")
+        ratios = f"{row['ratio_to_baseline']:.2f} | {row['ratio_to_blazepose_full']:.2f}"
+        lines.append(f"| {row['config']} | {row['fps_median']:.1f} | {ratios} | {st} |")
     lines += [
         "",
         "| landmark agreement, BlazePose full vs MediaPipe c1 | frames (both found) | median px | p90 px |",

@@ -20,7 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "poseit" / "models" / "weights"
 REGISTRY = ROOT / "src" / "poseit" / "models" / "registry.py"
-WHAT = {"hg-tiny": "hourglass tiny (2 stacks, depthwise)", "hg-mobile": "hourglass mobile (2 stacks, depthwise)"}
+WHAT = {
+    "hg-tiny": "hourglass tiny (2 stacks, depthwise, 128 channels)",
+    "hg-mobile": "hourglass mobile (2 stacks, depthwise, 256 channels)",
+}
 SIZES = {"hg-tiny": 192, "hg-mobile": 256}
 
 
