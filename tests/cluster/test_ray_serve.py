@@ -91,22 +91,22 @@ def replica_pid(answer: dict) -> int:
 
 
 def kill_after_rep_1(url: str, jpegs: list[bytes], kill, where=lambda pid: True) -> dict:
-    """A session (the first whose replica's pid passes ``where``, a try a second: a new key hashes anew) streams
-    the clip; right after rep 1, with a frame in flight, ``kill(replica pid)``; it goes on to the end. What
-    happened, for the checks of `assert_no_rep_lost`."""
-    for _ in range(60):  # (a replica Serve starts in place of a killed one takes a while to join)
+    """A session streams the clip; right after rep 1, with a frame in flight, ``kill(replica pid)`` kills the
+    replica holding it (the first session whose replica then passes ``where``: a new key hashes anew, and a
+    replica Serve starts in place of a killed one takes a while to join); it goes on to the end. What happened,
+    for the checks of `assert_no_rep_lost`."""
+    for _ in range(30):
         c = LiveClient(url).__enter__()
         session = c.start("pushup")["session"]
-        first = c.frame(jpegs[0], 0.0)
-        if first["type"] == "result" and where(replica_pid(first)):
+        before = stream(c, jpegs, until=lambda a: a.get("reps") == 1)
+        if before[-1].get("reps") == 1 and where(replica_pid(before[-1])):
             break
         c.stop()
         c.__exit__(None, None, None)
         time.sleep(1.0)
     else:
-        pytest.fail("no session landed on the replica wanted in 60 tries")
+        pytest.fail("no session was on the replica wanted at rep 1 in 30 tries")
     with c:
-        before = [first, *stream(c, jpegs, first=1, until=lambda a: a.get("reps") == 1)]
         killed = before[-1]["replica"]
         assert before[-1]["reps"] == 1 and len(before) < len(jpegs)
         i = len(before)

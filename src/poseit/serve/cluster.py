@@ -206,12 +206,14 @@ class Coach:
 
     async def feed(self, spec: dict[str, Any], index: int, jpeg: bytes, time_s: float) -> dict[str, Any]:
         """Frame ``index`` (1, 2, ...) of a session, ``time_s`` seconds after its first frame."""
+        start = time.perf_counter()
         session = await self._session(spec, index)
         try:
             result = await self._run(session.feed_jpeg, jpeg, time_s)
         except PoseItError as exc:
             return {"type": "error", "code": "bad_frame", "message": str(exc)}
         result["replica"], result["node"] = self.replica, self.node
+        result["replica_ms"] = round((time.perf_counter() - start) * 1000, 1)  # server_ms and the pool's wait
         if self.batcher is not None:
             result["batch_mean"] = round(self.batcher.crops / max(1, self.batcher.batches), 2)
         return result
@@ -222,6 +224,10 @@ class Coach:
         self.slots.pop(spec["key"], None)
         return await self._run(session.close)
 
+    async def where(self) -> tuple[str, int]:
+        """This replica and how many sessions it holds (the ingress places a new session with it)."""
+        return self.replica, len(self.slots)
+
     def check_health(self) -> None:
         """Ray Serve's health check: the replica answers."""
 
@@ -230,9 +236,10 @@ class Coach:
 class RemoteSession:
     """The ingress's side of a session held by a ``Coach`` replica: `CoachSession`'s calls, as coroutines."""
 
-    def __init__(self, coach: Any, session_id: int, exercise: str, source: str) -> None:
-        self.id = session_id
-        self.key = f"s{session_id}-{os.urandom(6).hex()}"
+    def __init__(
+        self, coach: Any, session_id: int, exercise: str, source: str, key: str, placement: Placement | None = None
+    ) -> None:
+        self.id, self.key, self.placement = session_id, key, placement
         self.spec = {"id": session_id, "exercise": exercise, "source": source, "key": self.key}
         self.handle, self.route = coach, 0
         self.coach = coach.options(session_id=self.key)
@@ -244,6 +251,7 @@ class RemoteSession:
         if self.t0 is None:
             self.t0 = time_s
         self.index += 1
+        start = time.perf_counter()
         try:
             result = await self.coach.feed.remote(self.spec, self.index, data, time_s - self.t0)
         except RayTaskError:
@@ -256,6 +264,9 @@ class RemoteSession:
                 raise PoseItError(f"the coach is unavailable ({exc.__class__.__name__})") from None
             return {"type": "error", "code": "reconnecting", "message": "the coach moved to another server"}
         self.lost_since = None
+        if self.placement is not None:
+            self.placement.on(self, result.get("replica"))
+        result["coach_ms"] = round((time.perf_counter() - start) * 1000, 1)  # replica_ms and the Ray call
         return result
 
     def _reroute(self) -> None:
@@ -265,6 +276,8 @@ class RemoteSession:
         self.coach = self.handle.options(session_id=f"{self.key}~{self.route}")
 
     async def close(self) -> dict[str, Any]:
+        if self.placement is not None:
+            self.placement.on(self, None)
         self.index += 1
         for attempt in range(3):
             try:
@@ -278,6 +291,51 @@ class RemoteSession:
         return {"type": "summary", "session": self.id, "reps": None, "form_issues": []}
 
 
+PROBES = 6  # keys tried for a new session: it takes the one that hashes to the replica with the fewest
+PROBE_S = 2.0  # how long one try may take
+
+
+class Placement:
+    """Where this ingress's live sessions are, by replica. A new session's key is chosen among ``PROBES``
+    random keys by asking each key's replica (the consistent hash decides it) who it is: the key whose replica
+    holds the fewest of this ingress's sessions (then of all sessions) wins. Pure hashing puts 3 of 4 sessions
+    on one of two replicas half the time; this is the power of several choices, and the session stays pinned."""
+
+    def __init__(self) -> None:
+        self.at: dict[int, str] = {}  # session id -> replica
+        self.lock = asyncio.Lock()  # one new session placed at a time: each sees where the others went
+
+    def count(self, replica: str) -> int:
+        return sum(1 for r in self.at.values() if r == replica)
+
+    def on(self, session: RemoteSession, replica: str | None) -> None:
+        """``session`` was answered by ``replica`` (None: it ended)."""
+        if replica is None:
+            self.at.pop(session.id, None)
+        else:
+            self.at[session.id] = replica
+
+    async def choose(self, coach: Any, session_id: int) -> str:
+        """The key for a new session, its replica noted at once. One probe at a time: concurrent first calls
+        through a fresh handle were seen never to be routed."""
+        keys = [f"s{session_id}-{os.urandom(6).hex()}" for _ in range(PROBES)]
+        async with self.lock:
+            placed = []
+            for key in keys:
+                try:
+                    replica, held = await asyncio.wait_for(coach.options(session_id=key).where.remote(), PROBE_S)
+                except (asyncio.TimeoutError, RayError, serve.exceptions.RayServeException):
+                    continue
+                placed.append((self.count(replica), held, key, replica))
+                if placed[-1][:2] == (0, 0):
+                    break  # an idle replica
+            if not placed:
+                return keys[0]
+            _, _, key, replica = min(placed)
+            self.at[session_id] = replica
+            return key
+
+
 class ClusterHub(Hub):
     """The ingress's hub: sessions are `RemoteSession`s; coroutine functions run on the event loop, not in
     the inference pool (only "Analyse a recording" still runs the engine in the ingress)."""
@@ -285,6 +343,7 @@ class ClusterHub(Hub):
     def __init__(self, settings: Settings, coach: Any) -> None:
         super().__init__(settings, Store(settings.db, interrupt_live=False))  # the replicas' sessions are live
         self.coach = coach
+        self.placement = Placement()
 
     def warm_up(self) -> None:
         _ = self.skeleton
@@ -299,7 +358,8 @@ class ClusterHub(Hub):
             raise PoseItError(f"unknown exercise {exercise!r}")
         s = self.settings
         session_id = await super().run(self.store.start_session, exercise, s.engine.model, s.engine.device, source)
-        return RemoteSession(self.coach, session_id, exercise, source)
+        key = await self.placement.choose(self.coach, session_id)
+        return RemoteSession(self.coach, session_id, exercise, source, key, self.placement)
 
 
 def build_ingress_app(settings: Settings) -> Any:
