@@ -59,7 +59,7 @@ def test_loads_from_the_package_without_a_cache(name, tmp_path, monkeypatch):
     path = model_path(name)
     assert spec.artifact.shipped and spec.skeleton == "mpii16"
     assert path.is_relative_to(Path(poseit.__file__).parent / "models" / "weights")
-    assert 1e6 < path.with_suffix(".bin").stat().st_size < 8e6  # a few MB
+    assert 3e5 < path.with_suffix(".bin").stat().st_size < 8e6  # under a MB (hg-tiny INT8) to a few MB
     model = create_landmark_model(name)
     assert isinstance(model, HeatmapLandmarks) and model.input_size == (_size(name), _size(name))
 
@@ -110,8 +110,8 @@ def test_run_cli_end_to_end(name, data_dir, detector, tmp_path):
 @pytest.mark.parametrize(("name", "min_reps"), [("hg-tiny", 5), ("hg-mobile", 5)])
 def test_coach_runs_with_the_student(name, min_reps, data_dir, detector, tmp_path):
     """`poseit analyze` with a student: no world landmarks, so the coach runs on its 2D signals. The clip has 5
-    labelled squats; these early students see each at least as a partial rep (measured 2026-12-01: hg-tiny
-    3 complete + 5 partial, hg-mobile 2 + 4), some complete."""
+    labelled squats; these early students see each at least as a partial rep (measured 2026-12-02: hg-tiny
+    4 complete + 3 partial, hg-mobile 6 + 0, one more than labelled), some complete."""
     report = tmp_path / "report"
     args = ["analyze", str(data_dir / CLIP), "--model", name, "--exercise", "squat", "--report", str(report)]
     assert cli([*args, "--no-video", "--quiet"]) == 0

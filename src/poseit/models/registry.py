@@ -137,9 +137,9 @@ register(
         "hg-tiny",
         "hg_tiny_int8",
         192,
-        "0ce890604d77e99d427d1bf5ad25d585764a4e05978ce9b754dd419c0155bf01",
-        "8183b1a582f0a1c5484369a9fae76bc07cbc6fd3b64b1ef7043cfe8fa40a7c17",
-        "hourglass tiny (2 stacks, depthwise), INT8",
+        "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
+        "01dc1ba0d8748229243c3e4557f1fa5aa0ccd50fa8284f636b1b6828b798e431",
+        "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
 register(
@@ -147,9 +147,9 @@ register(
         "hg-tiny-fp16",
         "hg_tiny_fp16",
         192,
-        "d573b64e6cf4330fa24fe455484819f8293e3256d1f2a1ad51ea416bd26f9dd7",
-        "2fe5c32c21efe23d509bf83eb86b4e0ad337b9d0746a5ef6ea24047da6da1ba2",
-        "hourglass tiny (2 stacks, depthwise), FP16",
+        "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
+        "0d3f63f583ca15a59662822194ea8f0934297f800d109715bd8b5f5ed1968ff3",
+        "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
 register(
@@ -158,8 +158,8 @@ register(
         "hg_mobile_int8",
         256,
         "7f64c18b46dd617eabf6d22948f87bb4f8a9003f31bed1da0f6a9c3ac9748f01",
-        "3ddc7cd558020dd1602017768fae5e62bfdd028c6b38c23b27355dafcde62250",
-        "hourglass mobile (2 stacks, depthwise), INT8",
+        "1b281377ee5e0144f77ca22adca223b88807cd9d3e70187fae42ca013f60c73e",
+        "hourglass mobile (2 stacks, depthwise, 256 channels), INT8",
     )
 )
 register(
@@ -168,8 +168,8 @@ register(
         "hg_mobile_fp16",
         256,
         "53bf37b0e8088e1a26e4fb3a20ebe8e20e489d78b7c6bbeb33e5bddb14a8ff57",
-        "e273313ae73c584d6fa1dbf59f48c9af16161bc13fdff3495661180a5f549573",
-        "hourglass mobile (2 stacks, depthwise), FP16",
+        "03f442e3984f0292f2aee27f7486d792a051e47f475cf59a7862160864db8bc0",
+        "hourglass mobile (2 stacks, depthwise, 256 channels), FP16",
     )
 )
 # END HOURGLASS-REGISTRY
