@@ -10,7 +10,8 @@
 set -euo pipefail
 CK=train/checkpoints
 PY=${PY:-.venv/bin/python}
-S1=${S1:-500} S1B=${S1B:-350} S2=${S2:-60} S3=${S3:-562} S4=${S4:-4000} S5=${S5:-800} T1=${T1:-2500} T2=${T2:-400}
+S1=${S1:-500} S1B=${S1B:-350} S2=${S2:-60} S3=${S3:-562} S4=${S4:-1000} S5=${S5:-200} T1=${T1:-1800} T2=${T2:-400}
+S6=${S6:-1200} S7=${S7:-200} T3=${T3:-2000} T4=${T4:-400}
 GROUP=${1:-all}
 LSPE=${LSPE:-/work/extdata/lsp-extended}
 FRAMES=${FRAMES:-/work/extdata/poseit-frames}
@@ -49,8 +50,13 @@ stage s3-mobile-256 hg_s2_b1_mobile 256 12 5e-4 "$S3" $CK/s2-tiny-192/weights_fp
 # faster, so most epochs happen there and s5 adapts the weights back to 256 (the net is fully convolutional)
 stage s4-mobile-128 hg_s2_b1_mobile 128 32 1e-3 "$S4" $CK/s3-mobile-256/weights_fp16.pt 10
 stage s5-mobile-256 hg_s2_b1_mobile 256 12 2e-4 "$S5" $CK/s4-mobile-128/weights_fp16.pt 10
+# a second round of the same: more passes at 128, then back to 256
+stage s6-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S6" $CK/s5-mobile-256/weights_fp16.pt 10
+stage s7-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S7" $CK/s6-mobile-128/weights_fp16.pt 10
 fi
 if [ "$GROUP" != mobile ]; then
 stage t1-tiny-128 hg_s2_b1_tiny 128 32 2e-3 "$T1" "" 10
 stage t2-tiny-192 hg_s2_b1_tiny 192 16 5e-4 "$T2" $CK/t1-tiny-128/weights_fp16.pt 10
+stage t3-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T3" $CK/t2-tiny-192/weights_fp16.pt 10
+stage t4-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T4" $CK/t3-tiny-128/weights_fp16.pt 10
 fi
