@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "01dc1ba0d8748229243c3e4557f1fa5aa0ccd50fa8284f636b1b6828b798e431",
+        "4c2418fade5a7a9e4f1a7e909bc687fcd0e3be0ccb728ffb312beeb9fda4c51e",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "0d3f63f583ca15a59662822194ea8f0934297f800d109715bd8b5f5ed1968ff3",
+        "0b20e69f4487b5fe435167c3076203e1c1234f001e70804496bff2022d9b9e08",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
@@ -158,7 +158,7 @@ register(
         "hg_mobile_int8",
         256,
         "7f64c18b46dd617eabf6d22948f87bb4f8a9003f31bed1da0f6a9c3ac9748f01",
-        "1b281377ee5e0144f77ca22adca223b88807cd9d3e70187fae42ca013f60c73e",
+        "c9b211746698daa6e219d6e588f4411ee0df0d9f92125b3f618db5e32ddc9b1d",
         "hourglass mobile (2 stacks, depthwise, 256 channels), INT8",
     )
 )
@@ -168,7 +168,7 @@ register(
         "hg_mobile_fp16",
         256,
         "53bf37b0e8088e1a26e4fb3a20ebe8e20e489d78b7c6bbeb33e5bddb14a8ff57",
-        "03f442e3984f0292f2aee27f7486d792a051e47f475cf59a7862160864db8bc0",
+        "36541a48f992778ef78e1104ee24f9326cf8e1daafc96705ef86965abae8aa40",
         "hourglass mobile (2 stacks, depthwise, 256 channels), FP16",
     )
 )
