@@ -8,9 +8,10 @@ import os
 import pwd
 from collections.abc import Iterator
 
-import live_web
 import pytest
 from cluster_helpers import PgServer, RayCluster, pg_bin
+
+import live_web
 
 
 def _pg_unavailable() -> str | None:

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from live_web import check_live_page
 
 ROOT = Path(__file__).resolve().parents[2]
