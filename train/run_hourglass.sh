@@ -12,6 +12,7 @@ CK=train/checkpoints
 PY=${PY:-.venv/bin/python}
 S1=${S1:-500} S1B=${S1B:-350} S2=${S2:-60} S3=${S3:-562} S4=${S4:-1000} S5=${S5:-200} T1=${T1:-1800} T2=${T2:-400}
 S6=${S6:-1200} S7=${S7:-200} T3=${T3:-2000} T4=${T4:-400}
+S8=${S8:-1500} S9=${S9:-200} T5=${T5:-2500} T6=${T6:-400}
 GROUP=${1:-all}
 LSPE=${LSPE:-/work/extdata/lsp-extended}
 FRAMES=${FRAMES:-/work/extdata/poseit-frames}
@@ -37,9 +38,11 @@ stage() { # out arch size batch lr steps init fg-weight
   fi
   echo "$(date -u +%FT%TZ) $out: $arch at $size, batch $batch, lr $lr, $steps steps ${start[*]}"
   "$PY" -m poseit.cli distill --arch "$arch" --input-size "$size" --batch-size "$batch" --lr "$lr" \
-    --steps "$steps" --fg-weight "$fg" --out "$out" "${start[@]}" "${COMMON[@]}"
+    --steps "$steps" --fg-weight "$fg" --out "$out" "${start[@]}" "${SIDES[@]}" "${COMMON[@]}"
 }
 
+# stages up to s7 / t4 kept the limbs whose left/right label and teacher disagree on; from s8 / t5 neither teaches them
+SIDES=(--keep-side-disputes)
 if [ "$GROUP" != tiny ]; then
 # s1 stayed on the all-zero plateau (4.7 PCK@0.2 after 500 steps); from s1b on, heatmap pixels weigh 1 + 10 x target
 stage s1-tiny-128 hg_s2_b1_mobile 128 16 1.5e-3 "$S1" "" 0
@@ -53,10 +56,18 @@ stage s5-mobile-256 hg_s2_b1_mobile 256 12 2e-4 "$S5" $CK/s4-mobile-128/weights_
 # a second round of the same: more passes at 128, then back to 256
 stage s6-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S6" $CK/s5-mobile-256/weights_fp16.pt 10
 stage s7-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S7" $CK/s6-mobile-128/weights_fp16.pt 10
+# a third round without the left/right disputes (LSP Extended's crowd labels swap sides on ~10% of limbs)
+SIDES=()
+stage s8-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S8" $CK/s7-mobile-256/weights_fp16.pt 10
+stage s9-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S9" $CK/s8-mobile-128/weights_fp16.pt 10
+SIDES=(--keep-side-disputes)
 fi
 if [ "$GROUP" != mobile ]; then
 stage t1-tiny-128 hg_s2_b1_tiny 128 32 2e-3 "$T1" "" 10
 stage t2-tiny-192 hg_s2_b1_tiny 192 16 5e-4 "$T2" $CK/t1-tiny-128/weights_fp16.pt 10
 stage t3-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T3" $CK/t2-tiny-192/weights_fp16.pt 10
 stage t4-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T4" $CK/t3-tiny-128/weights_fp16.pt 10
+SIDES=()
+stage t5-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T5" $CK/t4-tiny-192/weights_fp16.pt 10
+stage t6-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T6" $CK/t5-tiny-128/weights_fp16.pt 10
 fi

@@ -84,3 +84,20 @@ def test_augmentation_keeps_joints_on_the_body(data_dir):
     )
     px, py = np.round(moved[0]).astype(int)
     assert patch[py, px, 0] > 100
+
+
+def test_side_disputes_leave_both_targets_out():
+    from poseit.train.datasets import Sample
+    from poseit.train.teacher import drop_side_disputes
+
+    rng = np.random.default_rng(0)
+    joints = rng.uniform(0, 200, (16, 2)).astype(np.float32)
+    s = Sample("x.jpg", np.array([100.0, 100.0]), 1.0, joints, np.ones(16, np.float32))
+    legs = [0, 1, 2, 3, 4, 5]
+    teacher = joints + 1.0
+    teacher[legs] = teacher[[5, 4, 3, 2, 1, 0]]  # the teacher sees the legs the other way round
+    s.teacher_joints, s.teacher_weight = teacher, np.ones(16, np.float32)
+    assert drop_side_disputes(s) == 1
+    assert (s.weight[legs] == 0).all() and (s.teacher_weight[legs] == 0).all()
+    assert (s.weight[10:] == 1).all() and (s.teacher_weight[10:] == 1).all()  # the arms agree: kept
+    assert drop_side_disputes(s) == 0  # nothing left to dispute

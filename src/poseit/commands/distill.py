@@ -43,6 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fg-weight", type=float, default=0.0, help="heatmap pixels weigh 1 + this x the target")
     p.add_argument("--roi-prob", type=float, default=0.8, help="share of crops taken at the detector's ROI")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0, help="wall time between checkpoints")
+    p.add_argument(
+        "--keep-side-disputes",
+        action="store_true",
+        help="keep limbs whose left/right the label and the teacher disagree on (default: neither teaches them)",
+    )
     p.add_argument("--pid-file", help="write this process's id here (for kill -STOP / -CONT)")
     p.set_defaults(func=main)
 
@@ -92,7 +97,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"teacher: {len(teacher)} of {len(order)} images with a person -> {cache}")
         return 0
     labelled += extended
-    labelled = add_teacher(labelled, teacher)
+    labelled = add_teacher(labelled, teacher, side_disputes=not args.keep_side_disputes)
+    disputes = sum(s.meta.get("side_disputes", 0) for s in labelled)
+    if disputes:
+        print(f"left/right disputes between labels and teacher: {disputes} limb chains left untaught")
     if args.no_labels:
         for s in labelled:
             s.weight = s.weight * 0
@@ -115,6 +123,7 @@ def main(args: argparse.Namespace) -> int:
         input_size=model.config.input_size,
         fg_weight=args.fg_weight,
         init=args.init,
+        side_disputes_dropped=not args.keep_side_disputes,
     )
 
     def loss(outputs, batch):
