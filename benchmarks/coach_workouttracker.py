@@ -98,8 +98,9 @@ COUNTS: dict[str, tuple[int, str]] = {
         "top at frame 0; four whole push-ups (tops ~35, 70, 104, 139); the last one's return is not labelled",
     ),
     "push-ups/push-up_38": (
-        1,
-        "opens at the bottom; label 32 ends that half-rep; one whole push-up to 101; the next is still down at the end",
+        2,
+        "blind re-count 2026-12-02: opens low (half-rep to the top at ~6); whole push-ups 57->75->100 and "
+        "111->128->144: at 144-149 the arms are straight again (pose as at 100), so the last one comes back",
     ),
     "push-ups/push-up_13": (2, "no label, but two whole push-ups (bottoms 26-53, 96-123), top at both ends"),
     "push-ups/push-up_15": (0, "no label: one descent, still at the bottom when the clip ends"),
@@ -112,6 +113,20 @@ COUNTS: dict[str, tuple[int, str]] = {
     ),
     "push-ups/push-up_47": (1, "no label: one whole push-up, top at both ends"),
     "dips/dips_8": (2, "label 85 only, but the frames show two whole dips (bottoms ~42 and ~137), top at both ends"),
+    "pull-ups/pull-up_7": (
+        3,
+        "blind re-count 2026-12-02: opens at the top, dead hang 21-54; a whole first pull 54->~75->105 "
+        "before the first label (129), then the two labelled ones; ends hanging",
+    ),
+    "pull-ups/pull-up_25": (
+        0,
+        "blind re-count 2026-12-02: opens near the top (head at the bar, elbows sharply bent at 0-15, label 8 "
+        "is no hang), top 20-50, lowers to the end with elbows still bent at 80: no whole cycle",
+    ),
+    "squats/squat_7": (
+        0,
+        "blind re-count 2026-12-02: opens in a deep squat (0-20), rises 22-40, stands 46-57: no standing start",
+    ),
 }
 COUNT_CHECKED_AS_LABELLED = {
     "squats/squat_8": "one squat between standing at 0-18 and 92-100 (label 18: standing before it)",
