@@ -5,6 +5,7 @@ from itertools import islice
 import numpy as np
 import pytest
 
+from poseit.errors import PoseItError
 from poseit.io.sources import Frame, open_source
 from poseit.pipeline import PoseEstimator, iter_poses
 
@@ -103,3 +104,23 @@ def test_small_people_are_found_on_tiles(data_dir, blazepose_models):
     assert len(poses) == 1
     x0, y0, x1, y1 = poses.boxes[0]
     assert 0 <= x0 < x1 <= 480 and 0 <= y0 < y1 <= 270 and (y1 - y0) > 60  # a whole body, not a speck
+
+
+def test_tracks_start_from_the_whole_frame_without_a_detector(exercise_clip, monkeypatch, capsys):
+    """A fresh install has the shipped hourglass models but no detector: tracks start from the whole frame."""
+    import poseit.pipeline as pipeline
+
+    frames = list(islice(open_source(exercise_clip), 60, 160))
+    monkeypatch.setattr(pipeline, "detector_available", lambda: False)
+    est = PoseEstimator("hg-tiny")
+    assert est.detector is None and est.seed == "whole-frame"
+    assert "blazepose-detector is not pulled" in capsys.readouterr().err
+    results = list(est.process(frames))
+    assert np.mean([len(r.poses) == 1 for r in results]) > 0.95
+    assert sum(r.detected for r in results) <= 3  # one whole-frame look, then tracking
+    h, w = frames[0].image.shape[:2]
+    assert all(body_box_ok(r.poses, w, h) for r in results[::10] if len(r.poses))
+    images = PoseEstimator("hg-tiny", mode="detect", seed="whole-frame")(frames[0].image)
+    assert len(images) == 1 and images.skeleton == "mpii16"
+    with pytest.raises(PoseItError, match="seed"):
+        PoseEstimator("hg-tiny", seed="nose")

@@ -5,11 +5,13 @@
 
 Modes: ``track`` (videos, webcams: detect once, then follow), ``detect`` (independent images: detect every
 frame, no smoothing) and ``whole-frame`` (the seed's mode: the landmark model sees the whole frame, padded
-square, without a detector).
+square, without a detector). Where the detector has not been pulled, ``track`` and ``detect`` start each track
+from the whole frame instead (``seed``), so the shipped hourglass models run on a fresh install.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -29,6 +31,15 @@ from poseit.models import Landmarks, load_models
 from poseit.runtime import RuntimeConfig
 
 MODES = ("track", "detect", "whole-frame")
+SEEDS = ("auto", "detector", "whole-frame")
+
+
+def detector_available() -> bool:
+    """Whether the BlazePose detector has been pulled."""
+    from poseit.models.manager import is_cached
+    from poseit.models.registry import get_spec
+
+    return is_cached(get_spec("blazepose-detector").artifact)
 
 
 class StageTimes:
@@ -85,7 +96,10 @@ class PoseEstimator:
     frame (a far-away person in a wide shot; 0 = off), at most every ``tile_interval`` frames while tracking
     finds nobody, keeping finds that score at least ``tile_min_score`` (a last resort is held to a higher
     bar); ``verify_interval``: every that many tracked frames the detector checks the track and restarts it
-    where none of the people it finds agrees with the track (None: never);
+    where none of the people it finds agrees with the track (None: never); ``seed``: what starts a track,
+    ``"detector"``, ``"whole-frame"`` (the landmark model looks at the whole frame, padded square: fine for one
+    person who fills much of it, as in a home workout) or ``"auto"`` (the detector where it has been pulled,
+    else the whole frame, with a one-line notice on stderr);
     ``smooth`` with ``smoothing``
     (keyword options of `LandmarkSmoother`); ``model_options``: keyword options of the landmark model class
     (e.g. ``{"refine": False}`` turns off BlazePose's heatmap refinement); ``shared``: reuse the models this
@@ -114,14 +128,26 @@ class PoseEstimator:
         smoothing: dict | None = None,
         model_options: dict | None = None,
         verify_interval: int | None = 30,
+        seed: str = "auto",
         shared: bool = False,
     ) -> None:
         if mode not in MODES:
             raise PoseItError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        if seed not in SEEDS:
+            raise PoseItError(f"unknown seed {seed!r}; choose one of {', '.join(SEEDS)}")
+        if seed == "auto":
+            seed = "detector" if mode == "whole-frame" or detector_available() else "whole-frame"
+            if seed == "whole-frame":
+                print(
+                    "notice: blazepose-detector is not pulled: tracks start from the whole frame "
+                    "(`poseit models pull blazepose-detector` for the detector)",
+                    file=sys.stderr,
+                )
+        self.seed = seed
         config = RuntimeConfig(device=device, precision=precision, hint=hint, num_threads=num_threads)
         self.mode = mode
         self.model_name = str(model)
-        detector_score = None if mode == "whole-frame" else min_detection_score
+        detector_score = None if mode == "whole-frame" or seed == "whole-frame" else min_detection_score
         self.landmarks, self.detector = load_models(model, config, backend, model_options, detector_score, shared)
         self.skeleton = self.landmarks.skeleton
         self.strategy = DetectorStrategy(
@@ -153,14 +179,20 @@ class PoseEstimator:
             return self._independent([image])[0]
         self.detected = self.tracker.needs_detection
         known: _Choice | None = None
-        if self.detected:
+        if self.detected and self.detector is None:
+            self.tracker.start(Roi.whole_frame(image.shape[1], image.shape[0]))
+        elif self.detected:
             known = self._choose([image], tiles=self._misses % self.tile_interval == 0)[0]
             self._misses = 0 if known.roi is not None else self._misses + 1
             if known.roi is None:
                 self.reset()
                 return Poses.empty(self.skeleton)
             self.tracker.start(known.roi)
-        elif self.tracker.needs_verification and self.tracker.verify(*self._check_track(image)):
+        elif (
+            self.detector is not None
+            and self.tracker.needs_verification
+            and self.tracker.verify(*self._check_track(image))
+        ):
             self.detected = True
             if self.smoother:
                 self.smoother.reset()
@@ -256,7 +288,7 @@ class PoseEstimator:
 
     def _independent(self, images: list[np.ndarray]) -> list[Poses]:
         """Detect and whole-frame modes: every frame on its own, stages batched through the async queue."""
-        if self.mode == "whole-frame":
+        if self.detector is None:
             chosen = [_Choice(Roi.whole_frame(im.shape[1], im.shape[0])) for im in images]
         else:
             chosen = self._choose(images)

@@ -17,6 +17,13 @@ def add_runtime_args(p: argparse.ArgumentParser, default_model: str = "blazepose
     p.add_argument("--hint", default="latency", choices=HINTS, help="OpenVINO performance hint")
     p.add_argument("--backend", default="openvino", choices=BACKENDS, help="inference backend for the landmark model")
     p.add_argument("--threads", type=int, default=None, help="inference threads (default: all cores)")
+    p.add_argument(
+        "--seed",
+        default="auto",
+        choices=("auto", "detector", "whole-frame"),
+        help="what starts a track: the BlazePose detector, the whole frame, or auto (the detector where it is "
+        "pulled, else the whole frame)",
+    )
 
 
 def estimator_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -27,4 +34,5 @@ def estimator_options(args: argparse.Namespace) -> dict[str, Any]:
         "hint": args.hint,
         "backend": args.backend,
         "num_threads": args.threads,
+        "seed": args.seed,
     }

@@ -98,6 +98,8 @@ def main(args: argparse.Namespace) -> int:
     if not samples:
         raise PoseItError(f"no samples in dataset {args.dataset} at {root}")
     options = estimator_options(args)
+    if options["seed"] == "auto":  # scores name the detector's ROI: never fall back silently to the whole frame
+        options["seed"] = "detector"
     if args.detect_pads:
         try:
             options["detect_pads"] = tuple(float(v) for v in args.detect_pads.split(","))

@@ -105,7 +105,7 @@ def run_teacher(
             known = {p: (x, s, r) for p, x, s, r in zip(z["paths"].tolist(), z["xy"], z["scores"], rois, strict=True)}
     todo = [p for p in paths if p not in done]
     if todo and compute:
-        est = PoseEstimator(model, mode="detect", detect_pads=pads)
+        est = PoseEstimator(model, mode="detect", detect_pads=pads, seed="detector")
         for n, p in enumerate(tqdm(todo, desc=f"teacher {model}", unit="image", disable=not progress, leave=False)):
             image = read_image(p)
             roi = est.detect_many([image])[0]
