@@ -21,16 +21,30 @@ def data_dir() -> Path:
 
 def sequence_for(video: Path, model: str = "blazepose-full", cache: Path | None = None) -> PoseSequence:
     """Keypoints of ``video`` from the engine (tracking mode), read from / written to ``cache`` when given.
-    Cache key v4: sequences carry BlazePose world landmarks and per-frame image features."""
+    Cache key v4: sequences carry BlazePose world landmarks and per-frame image features; a model whose weights
+    ship inside the package (the hourglass students) adds their sha256, so re-shipped weights are extracted
+    afresh."""
     if cache is None:
         return extract_poses(video, model)
-    key = hashlib.sha1(f"{video.resolve()}|{video.stat().st_size}|{model}|v4".encode()).hexdigest()[:12]
+    key = hashlib.sha1(f"{video.resolve()}|{video.stat().st_size}|{model}|v4{weights_tag(model)}".encode())
+    key = key.hexdigest()[:12]
     path = cache / f"{video.stem}-{key}.npz"
     if path.is_file():
         return PoseSequence.load(path)
     seq = extract_poses(video, model)
     seq.save(path)
     return seq
+
+
+def weights_tag(model: str) -> str:
+    """``|<sha256>`` of the weights of a model that ships inside the package, else "" (downloaded models are
+    pinned by name: their cache keys stay as they were)."""
+    from poseit.models.registry import MODELS
+
+    spec = MODELS.get(model)
+    if spec is None or not spec.artifact.shipped:
+        return ""
+    return f"|{spec.artifact.weights_sha256 or spec.artifact.sha256}"
 
 
 def write_results(path: Path, result: dict) -> None:

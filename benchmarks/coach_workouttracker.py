@@ -2,7 +2,11 @@
 split, end to end: BlazePose full (tracking) -> coach with the labelled exercise.
 
     POSEIT_WORKOUTS=/path/to/WorkoutTracker/data python benchmarks/coach_workouttracker.py \
-        --cache /path/to/cache [--split dev|test|all] [--variant new|old]
+        --cache /path/to/cache [--split dev|test|all] [--variant new|old] [--model blazepose-full|hg-mobile|...]
+
+``--model`` runs another landmark model (e.g. the hourglass students ``hg-mobile`` / ``hg-tiny``: MPII-16, no
+world landmarks, so the coach uses its 2D signals); give each model its own ``--cache`` folder. Results go to
+``benchmarks/results/coach_workouttracker.json`` for BlazePose full, ``coach_workouttracker_<model>.json`` else.
 
 Data: ``<root>/raw/<exercise>/<name>.mp4`` and ``<root>/labels/<exercise>/<name>.csv`` (``frame,time,label``;
 github calimiro-ai/WorkoutTracker at add4ca6, never committed here). ``--root`` or ``$POSEIT_WORKOUTS`` gives
@@ -263,8 +267,11 @@ def main() -> int:
     ap.add_argument("--model", default="blazepose-full")
     ap.add_argument("--split", choices=("dev", "test", "all"), default="dev")
     ap.add_argument("--variant", default="new", help="name the figures are stored under (old: the pre-issue-8 code)")
-    ap.add_argument("--out", type=Path, default=RESULTS / "coach_workouttracker.json")
+    ap.add_argument("--out", type=Path, default=None, help="results JSON (default: one file per model)")
     args = ap.parse_args()
+    if args.out is None:
+        suffix = "" if args.model == "blazepose-full" else f"_{args.model}"
+        args.out = RESULTS / f"coach_workouttracker{suffix}.json"
     root = workouts_root(args.root)
     if not (root / "raw").is_dir():
         print(f"coach_workouttracker: no raw/ under {root!s} (give --root or set POSEIT_WORKOUTS)", file=sys.stderr)

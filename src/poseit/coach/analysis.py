@@ -199,7 +199,7 @@ class Driving:
 def driving_signal(body: Body, exercise: Exercise, views: np.ndarray) -> Driving:
     """The exercise's driving signal, NaN on bad-pose frames (`valid_frames`). With world landmarks the main
     signal is used in every view (3D angles read the same from any side); in 2D it is switched per frame to a
-    view signal where the definition gives one."""
+    view signal where the definition gives one, and smoothed in proportion to its noise (`denoise`)."""
     assert exercise.phases is not None
     ok = valid_frames(body, exercise)
     value = np.where(ok, signal_of(body, exercise.signal).astype(np.float64), np.nan)
@@ -214,7 +214,54 @@ def driving_signal(body: Body, exercise: Exercise, views: np.ndarray) -> Driving
         source[here] = i
         names.append(alt.signal.name)
         messages.append(alt.partial_message or "Partial rep: {depth:.0%} of the way to a full rep")
+    if not body.has_world:
+        depth = denoise(depth, body.fps, float(exercise.phases.depth(exercise.phases.leave)), exercise.phases.min_rep_s)
     return Driving(own_rest(depth, body.fps), value, source, names, messages)
+
+
+# 2D signals from weak models jitter across the counter's thresholds: the hourglass students (MPII-16, no world
+# landmarks) read a squatter's 2D knee at 150-170 deg on some frames at the bottom (a leg collapsed onto one
+# joint), and each such stretch ended a rep there and began another. Their depth's frame-to-frame noise is
+# 0.1-1.4 (in depth units; BlazePose 2D 0.01-0.1 on the same dev clips) against a hysteresis band (rest to
+# leave) of about 0.375, so noise alone crosses it. Without world landmarks the depth goes through a causal
+# running median whose width brings that noise down to a `NOISE_TARGET`-th of the band (a median of n frames
+# divides Gaussian noise by sqrt(n) / `MEDIAN_EFFICIENCY`), never wider than `MAX_WIDTH_SHARE` of the shortest
+# rep (a median of n frames keeps a turn that lasts n / 2): 1 frame (nothing) where the signal is clean. The
+# noise is measured causally over the last `NOISE_WINDOW_S` (live coaching keeps that much history), from the
+# median absolute second difference, which smooth movement barely contributes to. With world landmarks (3D) the
+# depth is left as it is. All four constants were chosen on dev clips only (WorkoutTracker dev, ../shared
+# without the test clip), for both students.
+NOISE_WINDOW_S = 8.0
+NOISE_TARGET = 10.0
+MEDIAN_EFFICIENCY = 1.25  # sd of the median of n Gaussian samples is ~1.25 sd / sqrt(n)
+MAX_WIDTH_SHARE = 0.5
+
+
+def noise_sd(depth: np.ndarray, fps: float) -> np.ndarray:
+    """(T,) causal robust estimate of the frame-to-frame noise of ``depth`` (NaN until three frames are seen):
+    1.4826 x the running median of |second difference| / sqrt(6), over the last `NOISE_WINDOW_S`."""
+    d2 = np.full(len(depth), np.nan)
+    if len(depth) > 2:
+        d2[2:] = np.abs(depth[2:] - 2 * depth[1:-1] + depth[:-2])
+    return 1.4826 * running_quantile(d2, max(3, round(NOISE_WINDOW_S * fps)), 0.5) / np.sqrt(6.0)
+
+
+def denoise(depth: np.ndarray, fps: float, band: float, min_rep_s: float) -> np.ndarray:
+    """``depth`` through a causal running median as wide as its measured noise needs (see `NOISE_TARGET`);
+    frames without a value stay without one."""
+    depth = np.asarray(depth, dtype=np.float64)
+    if not len(depth) or band <= 0:
+        return depth
+    sd = np.nan_to_num(noise_sd(depth, fps), nan=0.0)
+    widest = max(1, round(MAX_WIDTH_SHARE * min_rep_s * fps))
+    with np.errstate(over="ignore"):
+        width = np.clip(np.ceil((MEDIAN_EFFICIENCY * NOISE_TARGET * sd / band) ** 2), 1, widest).astype(int)
+    out = depth.copy()
+    for n in np.unique(width[np.isfinite(depth)]):
+        if n > 1:
+            here = (width == n) & np.isfinite(depth)
+            out[here] = running_quantile(depth, int(n), 0.5)[here]
+    return out
 
 
 # The person's own rest position: a body whose straight arm or leg reads short of the definition's rest angle (3D
