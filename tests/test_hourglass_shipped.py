@@ -110,15 +110,16 @@ def test_run_cli_end_to_end(name, data_dir, detector, tmp_path):
     assert len(first["keypoints"]) == 16
 
 
-@pytest.mark.parametrize(("name", "min_reps"), [("hg-tiny", 5), ("hg-mobile", 5)])
-def test_coach_runs_with_the_student(name, min_reps, data_dir, detector, tmp_path):
-    """`poseit analyze` with a student: no world landmarks, so the coach runs on its 2D signals. The clip has 5
-    labelled squats; these early students see each at least as a partial rep (measured 2026-12-02: 9 complete
-    with both, 4 too many: the students' 2D knee angle jitters at the bottom; see the model cards)."""
+@pytest.mark.parametrize("name", ["hg-tiny", "hg-mobile"])
+def test_coach_runs_with_the_student(name, data_dir, detector, tmp_path):
+    """`poseit analyze` with a student: no world landmarks, so the coach runs on its 2D signals, smoothed in
+    proportion to their noise (`poseit.coach.analysis.denoise`). The clip has 5 labelled squats. Before that
+    smoothing both students counted 9 (extra "reps" of 13-40 frames at the bottom, where their 2D knee angle
+    jumps to a straight leg); with it both count 6 (measured 2026-12-02 on the weights shipped in aef5a2c, the
+    clip held out of every choice). Asserted honestly: within one of 5, not exact."""
     report = tmp_path / "report"
     args = ["analyze", str(data_dir / CLIP), "--model", name, "--exercise", "squat", "--report", str(report)]
     assert cli([*args, "--no-video", "--quiet"]) == 0
     summary = json.loads((report / "summary.json").read_text())
     assert summary["exercise"] == "squat" and summary["frames"] == 549 and summary["view"]
-    assert summary["reps"] + summary["partial_reps"] >= min_reps
-    assert summary["reps"] >= min(min_reps, 1)
+    assert abs(summary["reps"] - 5) <= 1, summary["reps"]
