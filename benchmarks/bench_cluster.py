@@ -1,14 +1,16 @@
 """Ray's overhead: bench_serve's load test (N WebSocket clients streaming as fast as answers come) against the
 single-process `poseit serve`, against `poseit serve --ray` on a local two-node Ray cluster (head + worker,
-separate `ray start` processes) with the same inference capacity (two inferences at a time, one thread each),
-and against the Ray app with `--batch` (`@serve.batch` of landmark crops), each configuration its own server
-process, in interleaved rounds; records which replica answered each session; plus memory per live session and
-the "move the state with each request" alternative (a live session serialised and restored around each frame).
+separate `ray start` processes) with the same inference capacity (two inferences at a time, one thread each:
+two app replicas, each holding its sessions), each configuration its own server process, in interleaved rounds;
+records which replica answered each session; plus memory per live session and the "move the state with each
+request" alternative (a live session serialised and restored around each frame).
 
-    .venv/bin/python benchmarks/bench_cluster.py [--clients 1 2 4 8] [--variants single ray ray-batch]
-        [--batch-clients 4 8] [--rounds 2] [--seconds 10]   (variants also: ray-batch-20ms)
+    .venv/bin/python benchmarks/bench_cluster.py [--clients 1 2 4 8] [--variants single ray] [--rounds 2]
+        [--seconds 10]
+    .venv/bin/python benchmarks/bench_cluster.py --per-frame   (one client, a frame at a time: where time goes)
 
-Writes benchmarks/results/cluster.json and cluster.md. Needs the cluster extra (pip install -e '.[cluster]').
+Writes benchmarks/results/cluster.json and cluster.md (--per-frame: cluster-frame.json). Needs the cluster
+extra (pip install -e '.[cluster]').
 """
 
 from __future__ import annotations
@@ -49,8 +51,6 @@ RAY = ["--min-replicas", "2", "--max-replicas", "2", "--replica-cpus", "1", "--w
 VARIANTS = {
     "single": SINGLE,
     "ray": RAY,
-    "ray-batch": [*RAY, "--batch", "8", "--batch-wait-ms", "5"],
-    "ray-batch-20ms": [*RAY, "--batch", "8", "--batch-wait-ms", "20"],
 }
 
 
@@ -79,6 +79,7 @@ class Variant:
 
 
 def measure(url: str, frames: list[bytes], n: int, args: argparse.Namespace) -> dict:
+    time.sleep(3.0)  # the last count's sessions have ended on the server (on Ray, the router has seen them end)
     load_before = os.getloadavg()[0]
     row = summarise(n, asyncio.run(run_clients(url, frames, n, args.warmup, args.seconds)), load_before)
     placed = [p["placed"] for p in row["per_client"] if "placed" in p]
@@ -87,8 +88,38 @@ def measure(url: str, frames: list[bytes], n: int, args: argparse.Namespace) -> 
         row["sessions_per_replica"] = sorted((homes.count(h) for h in set(homes)), reverse=True)
         slowest = min(range(n), key=lambda i: row["per_client"][i]["fps"])
         row["slowest_client_shared_with"] = homes.count(homes[slowest]) - 1
-        row["batch_mean"] = statistics.fmean(p.get("batch_mean") or 1.0 for p in row["per_client"])
     return row
+
+
+def per_frame(frames: list[bytes], cluster: RayCluster, tmp: Path, rounds: int = 2, n: int = 200) -> dict:
+    """One client, one frame at a time: the round trip against the session's own ``server_ms`` (the rest is
+    transport), single process against Ray, in interleaved rounds (medians of ``n`` frames after 30)."""
+    from poseit.serve.client import LiveClient
+
+    out: dict[str, dict[str, list[float]]] = {}
+    for r in range(rounds):
+        for kind in ("single", "ray")[:: 1 if r % 2 == 0 else -1]:
+            server = Variant(kind, cluster, tmp / f"frame-{kind}-{r}.db")
+            try:
+                rtt, own = [], []
+                with LiveClient(server.url) as c:
+                    c.start("pushup")
+                    for i in range(n + 30):
+                        t0 = time.perf_counter()
+                        answer = c.frame(frames[i % len(frames)], i * 1000 / 30)
+                        if i >= 30 and answer["type"] == "result":
+                            rtt.append((time.perf_counter() - t0) * 1000)
+                            own.append(answer["server_ms"])
+                    c.stop()
+            finally:
+                server.stop()
+            row = out.setdefault(kind, {"rtt_ms": [], "server_ms": [], "transport_ms": [], "load_avg_1min": []})
+            row["rtt_ms"].append(statistics.median(rtt))
+            row["server_ms"].append(statistics.median(own))
+            row["transport_ms"].append(row["rtt_ms"][-1] - row["server_ms"][-1])
+            row["load_avg_1min"].append(os.getloadavg()[0])
+            print(f"per frame, round {r}, {kind}: {row}", flush=True)
+    return out
 
 
 def session_memory(frames: list[bytes], sessions: int = 8, per_session: int = 60) -> dict:
@@ -184,21 +215,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 2, 4, 8])
     ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
-    ap.add_argument("--batch-clients", type=int, nargs="+", default=[4, 8], help="client counts for ray-batch*")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    ap.add_argument("--per-frame", action="store_true", help="only the one-client, frame-at-a-time breakdown")
     args = ap.parse_args()
     if not args.clip.is_file():
         sys.exit(f"bench_cluster: clip not found: {args.clip} (set POSEIT_DATA or --clip)")
     frames = recorded_frames(args.clip)
     os.environ.update(RAY_ENV)
-    counts = {k: [n for n in args.clients if "batch" not in k or n in args.batch_clients] for k in args.variants}
+    counts = {k: list(args.clients) for k in args.variants}
     runs: dict[str, dict[int, list[dict]]] = {k: {n: [] for n in counts[k]} for k in args.variants}
     with tempfile.TemporaryDirectory() as tmp:
         cluster = RayCluster(num_cpus=1, workers=1, object_store_mb=200)
         try:
+            if args.per_frame:
+                doc = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
+                doc["per_frame"] = per_frame(frames, cluster, Path(tmp))
+                (RESULTS / "cluster-frame.json").write_text(json.dumps(doc, indent=1) + "\n")
+                return
             for r in range(args.rounds):
                 for kind in args.variants[:: 1 if r % 2 == 0 else -1]:  # interleaved: each its own server process
                     server = Variant(kind, cluster, Path(tmp) / f"{kind}-{r}.db")
@@ -220,7 +256,6 @@ def main() -> None:
                 row[kind] = combine(runs[kind][n])
                 if runs[kind][n][0].get("sessions_per_replica"):
                     row[kind]["sessions_per_replica"] = [x.get("sessions_per_replica") for x in runs[kind][n]]
-                    row[kind]["batch_mean"] = statistics.median(x["batch_mean"] for x in runs[kind][n])
         base = row.get("single")
         for kind in args.variants[1:]:
             if base and kind in row:
@@ -275,22 +310,6 @@ def write(rows: list[dict], memory: dict, state: dict, args: argparse.Namespace)
             lines.append(
                 f"| {r['clients']} | {cell(r['single'])} | {cell(y)} | {100 * y['overhead']:.0f}% | {spread} |"
             )
-    for kind in (k for k in args.variants if "batch" in k):
-        lines += [
-            "",
-            f"`@serve.batch` ({kind}: `{' '.join(VARIANTS[kind][-4:])}`): the landmark crops of the sessions in "
-            "flight on a replica in one inference, against the same app without.",
-            "",
-            "| clients | Ray: FPS | p50 / p95 | total FPS | Ray + batch: FPS | p50 / p95 | total FPS | mean batch |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        for r in rows:
-            if kind in r and "ray" in r:
-                y, b = r["ray"], r[kind]
-                lines.append(
-                    f"| {r['clients']} | {cell(y)} | {y['fps_total']:.1f} | {cell(b)} | {b['fps_total']:.1f} "
-                    f"| {b.get('batch_mean', 1.0):.2f} |"
-                )
     st = state
     lines += [
         "",

@@ -86,7 +86,7 @@ class RayCluster:
     def _start(self, cmd: list[str]) -> None:
         log = open(self.temp / f"node{len(self.procs)}.log", "wb")  # noqa: SIM115 (the process keeps it)
         env = {**os.environ, **RAY_ENV}
-        self.procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env))
+        self.procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, process_group=0, env=env))
 
     def alive_nodes(self) -> int:
         ray = str(Path(sys.executable).parent / "ray")

@@ -39,20 +39,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="ADDRESS",
         help="serve on a Ray cluster with Ray Serve: auto (default), HOST:PORT, or local (start one here)",
     )
-    ray.add_argument("--min-replicas", type=int, default=1, help="Coach replicas at least (default 1)")
-    ray.add_argument("--max-replicas", type=int, default=4, help="Coach replicas at most (default 4)")
+    ray.add_argument("--min-replicas", type=int, default=1, help="app replicas at least (default 1)")
+    ray.add_argument("--max-replicas", type=int, default=4, help="app replicas at most (default 4)")
     ray.add_argument(
-        "--target-ongoing-requests", type=float, default=2.0, help="frames in flight per replica to scale at (2)"
+        "--target-ongoing-requests", type=float, default=2.0, help="live sessions per replica to scale at (2)"
     )
-    ray.add_argument("--replica-cpus", type=float, default=1.0, help="CPUs reserved per Coach replica (default 1)")
-    ray.add_argument("--ingress-replicas", type=int, default=1, help="web app replicas, --max-clients each (1)")
+    ray.add_argument("--replica-cpus", type=float, default=1.0, help="CPUs reserved per app replica (default 1)")
     ray.add_argument(
         "--proxy-every-node", action="store_true", help="an HTTP proxy on every node (behind a load balancer)"
     )
-    ray.add_argument(
-        "--batch", type=int, default=0, help="landmark crops of up to N sessions in one inference per replica (0: off)"
-    )
-    ray.add_argument("--batch-wait-ms", type=float, default=5.0, help="how long a batch waits for more crops (5)")
+    ray.add_argument("--access-log", action="store_true", help="Ray Serve's access log (one line per request)")
     add_runtime_args(p)
     p.set_defaults(func=main)
 
@@ -121,10 +117,8 @@ def _serve_on_ray(args: argparse.Namespace, settings: Settings) -> int:
         max_replicas=args.max_replicas,
         target_ongoing_requests=args.target_ongoing_requests,
         replica_cpus=args.replica_cpus,
-        ingress_replicas=args.ingress_replicas,
         proxy_every_node=args.proxy_every_node,
-        batch=args.batch,
-        batch_wait_ms=args.batch_wait_ms,
+        access_log=args.access_log,
     )
     host = f"[{args.host}]" if ":" in args.host else args.host
     query = "/?token=..." if settings.token else "/"

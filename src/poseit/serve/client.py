@@ -40,8 +40,12 @@ class LiveClient:
     def receive(self) -> dict[str, Any]:
         return json.loads(self.ws.recv(timeout=self.timeout))
 
-    def start(self, exercise: str, source: str = "camera") -> dict[str, Any]:
-        self.send({"type": "start", "exercise": exercise, "source": source})
+    def start(self, exercise: str, source: str = "camera", resume: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Start a session, or go on with a dropped one (``resume``: its id, resume token and ``t0_ms``)."""
+        message: dict[str, Any] = {"type": "start", "exercise": exercise, "source": source}
+        if resume is not None:
+            message["resume"] = resume
+        self.send(message)
         return self.receive()
 
     def send_frame(self, jpeg: bytes, t_ms: float) -> int:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +14,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from poseit.errors import PoseItError
 from poseit.serve.session import CoachSession
 from poseit.serve.settings import Settings
 from poseit.serve.store import Store
@@ -21,10 +25,14 @@ T = TypeVar("T")
 
 class Hub:
     """Shared state of one server process. Inference runs in a bounded thread pool (``settings.workers``);
-    each client has at most one frame in it, so the pool's queue holds at most one item per client."""
+    each client has at most one frame in it, so the pool's queue holds at most one item per client. A client
+    whose connection dropped may resume its session with the token it was given (`resume_token`)."""
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    session_class: type[CoachSession] = CoachSession
+
+    def __init__(self, settings: Settings, store: Store | None = None, resume_key: bytes | None = None) -> None:
         self.settings = settings
+        self.resume_key = resume_key or os.urandom(32)  # signs resume tokens (a cluster's replicas share one)
         self.store = store if store is not None else Store(settings.db)
         self.pool = ThreadPoolExecutor(max_workers=max(1, settings.workers), thread_name_prefix="poseit-infer")
         self.uploads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="poseit-analyze")
@@ -80,9 +88,26 @@ class Hub:
     def leave(self) -> None:
         self.clients -= 1
 
-    def new_session(self, exercise: str, source: str) -> CoachSession:
+    def make_session(self, exercise: str, source: str, **kwargs: Any) -> CoachSession:
         s = self.settings
-        return CoachSession(exercise, s.engine, self.store, source=source, max_side=s.max_side)
+        return self.session_class(exercise, s.engine, self.store, source=source, max_side=s.max_side, **kwargs)
+
+    def new_session(self, exercise: str, source: str) -> CoachSession:
+        return self.make_session(exercise, source)
+
+    def resume_token(self, session_id: int | None) -> str:
+        """The token that lets a client resume session ``session_id`` after its connection dropped."""
+        return hmac.new(self.resume_key, f"session {session_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def resume_session(self, exercise: str, source: str, session_id: int, token: str, t0: float | None) -> CoachSession:
+        """Go on with a stored session whose connection dropped (its server died, or the network): the count
+        continues from the database, the tracker re-detects. ``t0``: the session's time origin (seconds)."""
+        if not hmac.compare_digest(token, self.resume_token(session_id)):
+            raise PoseItError("this session cannot be resumed here")
+        found = self.store.session(session_id)
+        if found is None or found["exercise"] != exercise:
+            raise PoseItError("this session cannot be resumed here")
+        return self.make_session(exercise, source, resume=session_id, t0=t0)
 
     def keep_report(self, key: str, html: str, keep: int = 8) -> None:
         self.reports[key] = html

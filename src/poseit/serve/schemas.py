@@ -11,10 +11,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Resume(_Strict):
+    """A dropped session to go on with: its id, the token its ``started`` message gave, its time origin."""
+
+    session: int
+    token: str = Field(max_length=64)
+    t0_ms: float | None = None  # capture time of the session's first frame (the client's clock)
+
+
 class StartMessage(_Strict):
     type: Literal["start"]
     exercise: str = Field(max_length=40)
     source: Literal["camera", "file", "demo"] = "camera"
+    resume: Resume | None = None
 
 
 class StopMessage(_Strict):

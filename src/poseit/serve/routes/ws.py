@@ -6,9 +6,12 @@ number, float64 capture time in milliseconds, both little-endian) followed by a 
 with ``{"type": "result", "seq", ...}``; the page sends its next frame when the answer arrives. The server keeps
 at most one frame per client in inference and one waiting: a newer frame replaces the waiting one, which is
 answered ``dropped`` (frames are dropped, never queued). ``{"type": "stop"}`` ends the session with
-``{"type": "summary", ...}``. Bad, oversized, too-fast or out-of-order messages are answered with
-``{"type": "error", "code", "message"}`` and the connection stays open. A client that sends nothing for
-``idle_timeout_s`` or does not read an answer for ``send_timeout_s`` is disconnected.
+``{"type": "summary", ...}``. A client whose connection dropped mid-session (its server went away) may open a
+new one and send ``start`` with ``resume`` (the session id, the ``resume_token`` of its ``started`` answer and
+the capture time of its first frame): the session goes on from its stored reps. Bad, oversized, too-fast or
+out-of-order messages are answered with ``{"type": "error", "code", "message"}`` and the connection stays open.
+A client that sends nothing for ``idle_timeout_s`` or does not read an answer for ``send_timeout_s`` is
+disconnected.
 """
 
 from __future__ import annotations
@@ -156,9 +159,29 @@ class Connection:
             await self.error("bad_message", f"unknown exercise; choose one of {', '.join(exercise_ids())}")
             return
         await self.stop(quiet=True)
-        self.session = await self.hub.run(self.hub.new_session, message.exercise, message.source)
+        hub, r = self.hub, message.resume
+        if r is None:
+            self.session = await hub.run(hub.new_session, message.exercise, message.source)
+        else:
+            t0 = r.t0_ms / 1000.0 if r.t0_ms is not None else None
+            try:
+                self.session = await hub.run(
+                    hub.resume_session, message.exercise, message.source, r.session, r.token, t0
+                )
+            except PoseItError as exc:
+                await self.error("cannot_resume", str(exc))
+                return
         self.last_seq, self.last_t_ms = -1, float("-inf")
-        await self.send({"type": "started", "session": self.session.id, "exercise": message.exercise})
+        session_id = self.session.id
+        await self.send(
+            {
+                "type": "started",
+                "session": session_id,
+                "exercise": message.exercise,
+                "resumed": r is not None,
+                "resume_token": hub.resume_token(session_id),
+            }
+        )
 
     async def stop(self, quiet: bool = False) -> None:
         session, self.session, self.waiting = self.session, None, None

@@ -1,6 +1,7 @@
 // The live session: frames from a <video> to the server over a WebSocket, one in flight at a time.
 const HEADER_BYTES = 12; // uint32 sequence number + float64 capture time (ms), little-endian
 const MAX_SIDE = 640; // frames are downscaled to this long side before JPEG encoding
+const RECONNECT_FOR_MS = 30000; // how long a dropped session tries to reconnect
 
 export class LiveSession {
   constructor(video, handlers) {
@@ -13,18 +14,16 @@ export class LiveSession {
     this.minInterval = 0;
     this.presented = 0; // frames the video has shown (requestVideoFrameCallback)
     this.sentFrame = -1;
+    this.retries = 0;
+    this.lostAt = null;
+    this.stopping = false;
   }
 
   open(exercise, source) {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    this.ws = new WebSocket(`${scheme}//${location.host}/ws`);
-    this.ws.binaryType = "arraybuffer";
-    this.ws.onmessage = (ev) => this.message(JSON.parse(ev.data));
-    this.ws.onclose = (ev) => {
-      this.running = false;
-      this.on.closed(ev.reason || `connection closed (${ev.code})`);
-    };
-    this.ws.onopen = () => this.ws.send(JSON.stringify({ type: "start", exercise, source }));
+    this.exercise = exercise;
+    this.source = source;
+    this.resume = null; // {session, token, t0_ms} once started: what a dropped connection resumes with
+    this.connect();
     if (this.video.requestVideoFrameCallback) {
       const tick = (_now, meta) => {
         this.presented = meta.presentedFrames;
@@ -35,12 +34,44 @@ export class LiveSession {
     }
   }
 
+  connect() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${scheme}//${location.host}/ws`);
+    this.ws = ws;
+    ws.binaryType = "arraybuffer";
+    ws.onmessage = (ev) => this.message(JSON.parse(ev.data));
+    ws.onclose = (ev) => this.dropped(ev);
+    ws.onopen = () => {
+      const start = { type: "start", exercise: this.exercise, source: this.source };
+      if (this.resume) start.resume = this.resume;
+      ws.send(JSON.stringify(start));
+    };
+  }
+
+  dropped(ev) {
+    // a live session whose server went away (on a cluster: a replica or a node lost) reconnects for a while:
+    // the new connection lands on a live server, which goes on with the session from the history
+    this.running = false;
+    this.inflight = null;
+    const lost = this.resume && !this.stopping && ev.code !== 1000 && ev.code !== 1008;
+    const now = performance.now();
+    if (lost && now - (this.lostAt ??= now) < RECONNECT_FOR_MS) {
+      this.on.error({ type: "error", code: "reconnecting", message: "the server went away; reconnecting" });
+      this.retry = setTimeout(() => this.connect(), Math.min(2000, 250 * 2 ** this.retries++));
+      return;
+    }
+    this.on.closed(ev.reason || `connection closed (${ev.code})`);
+  }
+
   message(msg) {
     if (msg.type === "hello") {
       this.minInterval = msg.limits.max_fps ? 1000 / msg.limits.max_fps : 0;
       this.on.hello(msg);
     } else if (msg.type === "started") {
       this.running = true;
+      this.lostAt = null;
+      this.retries = 0;
+      this.resume = { session: msg.session, token: msg.resume_token, t0_ms: this.resume?.t0_ms ?? null };
       this.on.started(msg);
       this.pump();
     } else if (msg.type === "result") {
@@ -49,6 +80,7 @@ export class LiveSession {
       this.on.result(msg, sent ? performance.now() - sent.at : NaN);
       this.pump();
     } else if (msg.type === "error") {
+      if (msg.code === "cannot_resume") return this.end(msg.message);
       if (this.inflight && msg.seq === this.inflight.seq) this.inflight = null;
       this.on.error(msg);
       this.pump();
@@ -91,6 +123,7 @@ export class LiveSession {
       header.setUint32(0, this.seq, true);
       header.setFloat64(4, at, true);
       this.inflight = { seq: this.seq, at };
+      if (this.resume && this.resume.t0_ms === null) this.resume.t0_ms = at; // the session's time origin
       this.lastSent = at;
       this.ws.send(new Blob([header.buffer, jpeg]));
     } finally {
@@ -99,7 +132,17 @@ export class LiveSession {
   }
 
   stop() {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "stop" }));
+    this.stopping = true;
     this.running = false;
+    if (this.lostAt) this.end("stopped while reconnecting"); // the session ends with its stored reps
+    else if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "stop" }));
+  }
+
+  end(reason) {
+    clearTimeout(this.retry);
+    this.running = false;
+    this.ws.onopen = this.ws.onclose = this.ws.onmessage = null;
+    this.ws.close(1000);
+    this.on.closed(reason);
   }
 }
