@@ -12,7 +12,8 @@ CK=train/checkpoints
 PY=${PY:-.venv/bin/python}
 S1=${S1:-500} S1B=${S1B:-350} S2=${S2:-60} S3=${S3:-562} S4=${S4:-1000} S5=${S5:-200} T1=${T1:-1800} T2=${T2:-400}
 S6=${S6:-1200} S7=${S7:-200} T3=${T3:-2000} T4=${T4:-400}
-S8=${S8:-1500} S9=${S9:-200} T5=${T5:-2500} T6=${T6:-400}
+S8=${S8:-500} S9=${S9:-120} T5=${T5:-900} T6=${T6:-250}
+S10=${S10:-1000} S11=${S11:-200} T7=${T7:-1200} T8=${T8:-300}
 GROUP=${1:-all}
 LSPE=${LSPE:-/work/extdata/lsp-extended}
 FRAMES=${FRAMES:-/work/extdata/poseit-frames}
@@ -60,6 +61,8 @@ stage s7-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S7" $CK/s6-mobile-128/weights_
 SIDES=()
 stage s8-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S8" $CK/s7-mobile-256/weights_fp16.pt 10
 stage s9-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S9" $CK/s8-mobile-128/weights_fp16.pt 10
+stage s10-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S10" $CK/s9-mobile-256/weights_fp16.pt 10
+stage s11-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S11" $CK/s10-mobile-128/weights_fp16.pt 10
 SIDES=(--keep-side-disputes)
 fi
 if [ "$GROUP" != mobile ]; then
@@ -70,4 +73,6 @@ stage t4-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T4" $CK/t3-tiny-128/weights_fp16
 SIDES=()
 stage t5-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T5" $CK/t4-tiny-192/weights_fp16.pt 10
 stage t6-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T6" $CK/t5-tiny-128/weights_fp16.pt 10
+stage t7-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T7" $CK/t6-tiny-192/weights_fp16.pt 10
+stage t8-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T8" $CK/t7-tiny-128/weights_fp16.pt 10
 fi

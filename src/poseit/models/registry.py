@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "4c2418fade5a7a9e4f1a7e909bc687fcd0e3be0ccb728ffb312beeb9fda4c51e",
+        "1b33524e90ce7f389f34c01e3f309aab67aa4ec7c800132ae79041fccd18cae8",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "0b20e69f4487b5fe435167c3076203e1c1234f001e70804496bff2022d9b9e08",
+        "cc64809d9364fa14fc621b99823dd6ae9ca01652ecd8e5d306f5f734c9f8268b",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
