@@ -7,11 +7,13 @@ SIGKILL) dies mid-session: the client reconnects, as the page does, and the sess
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +25,7 @@ import httpx
 from cluster_helpers import RayCluster, RayServe
 from websockets.exceptions import WebSocketException
 
+import live_web
 from live_web import check_live_page
 from poseit.serve.client import LiveClient
 from poseit.serve.session import CoachSession, EngineOptions
@@ -236,6 +239,70 @@ def test_a_dropped_session_resumes_only_with_its_token(app: RayServe, pushup_jpe
     assert summary["reps"] == results[-1]["reps"] == 2
     detail = httpx.get(f"{app.url}/api/sessions/{started['session']}").json()
     assert detail["status"] == "ended" and [r["number"] for r in detail["rep_events"] if r["complete"]] == [1, 2]
+
+
+def test_the_page_reconnects_when_its_replica_dies(app: RayServe, pushup_clip, tmp_path) -> None:
+    """The page's own reconnect (`live.js`): the replica holding its session is SIGKILLed once the page shows
+    rep 1; the page shows "Reconnecting…", resumes the session on the other replica and counts the clip's 2
+    reps."""
+    if not Path(live_web.CHROMIUM).is_file():
+        pytest.skip(f"{live_web.CHROMIUM} not found (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
+    frames = live_web.read_frames(pushup_clip, width=640)[: live_web.LAST_FRAME + 1]
+    frames += [frames[-1]] * live_web.FPS
+    y4m = tmp_path / "clip.y4m"
+    live_web.write_y4m(frames, y4m, live_web.FPS)
+    replicas: list[str] = []  # the replica of each result the page got
+
+    def watch(ws) -> None:
+        ws.on("framereceived", lambda data: replicas.extend(_replica_of(data)))
+
+    with sync_api.sync_playwright() as playwright:
+        context = live_web.launch(playwright, y4m, tmp_path / "profile")
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.on("websocket", watch)
+            page.goto(app.url + "/")
+            page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+            page.evaluate(
+                """() => { window.statuses = []; const s = document.getElementById("status");
+                  new MutationObserver(() => window.statuses.push(s.textContent))
+                    .observe(s, {childList: true, characterData: true, subtree: true}); }"""
+            )
+            page.select_option("#exercise", "pushup")
+            page.select_option("#source", "camera")
+            page.click("#start")
+            page.wait_for_selector("#status.ok", timeout=30_000)
+            assert _reps_reach(page, 1) == 1
+            killed = replicas[-1]
+            os.kill(int(killed.rsplit(":", 1)[1]), signal.SIGKILL)
+            assert _reps_reach(page, 2) == 2, page.text_content("#status")
+            statuses = page.evaluate("window.statuses")
+            after = list(replicas)
+        finally:
+            context.close()
+    assert "Reconnecting…" in statuses and statuses[-1] == "Live", statuses
+    assert statuses.index("Reconnecting…") < len(statuses) - 1
+    assert any(r != killed for r in after), "no result from another replica"
+
+
+def _reps_reach(page, n: int, within: float = 120.0) -> int:
+    """Poll the page's rep count (its CSP allows no evaluated strings) until it reaches ``n``; the count."""
+    deadline = time.monotonic() + within
+    reps = 0
+    while time.monotonic() < deadline:
+        reps = int(page.get_attribute("body", "data-reps") or 0)
+        if reps >= n:
+            break
+        time.sleep(0.05)
+    return reps
+
+
+def _replica_of(data: str | bytes) -> list[str]:
+    """The replica a result message names, if it is one."""
+    if isinstance(data, bytes) or '"replica"' not in data:
+        return []
+    return [json.loads(data)["replica"]]
 
 
 def test_replica_killed_mid_session_loses_no_rep(app: RayServe, pushup_jpegs: list[bytes]) -> None:
