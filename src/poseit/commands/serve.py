@@ -79,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
         port=args.port,
         db=(args.db if "://" in args.db else Path(args.db)) if args.db else default_db(),
         token=args.token or os.environ.get("POSEIT_TOKEN") or None,
-        engine=EngineOptions(args.model, args.device, args.precision, args.hint, args.threads),
+        engine=EngineOptions(args.model, args.device, args.precision, args.hint, args.threads, args.seed),
         demo_clip=Path(args.demo) if args.demo else default_demo(),
         allowed_origins=tuple(args.allow_origin),
         workers=max(1, args.workers),

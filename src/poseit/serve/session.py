@@ -51,6 +51,7 @@ class EngineOptions:
     precision: str = "f32"
     hint: str = "latency"
     num_threads: int | None = None
+    seed: str = "auto"  # what starts a track: the detector where pulled, else the whole frame
     coach_fps: float = 30.0  # the frame rate the coach's buffers are sized for
 
     def estimator(self) -> PoseEstimator:
@@ -62,6 +63,7 @@ class EngineOptions:
             precision=self.precision,
             hint=self.hint,
             num_threads=self.num_threads,
+            seed=self.seed,
             shared=True,
         )
 
