@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "1b33524e90ce7f389f34c01e3f309aab67aa4ec7c800132ae79041fccd18cae8",
+        "973d2e0ee09f95da38c04fca0539e200363e2783602e8f27b58065a7d810bd70",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "cc64809d9364fa14fc621b99823dd6ae9ca01652ecd8e5d306f5f734c9f8268b",
+        "badbc89e1f0d4649c8019b52c4af097948ad70af100d32745c26829e6f87d846",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
@@ -158,7 +158,7 @@ register(
         "hg_mobile_int8",
         256,
         "7f64c18b46dd617eabf6d22948f87bb4f8a9003f31bed1da0f6a9c3ac9748f01",
-        "c9b211746698daa6e219d6e588f4411ee0df0d9f92125b3f618db5e32ddc9b1d",
+        "3027ac2ca5b9aa8a0c549b8b7a9d116745cd42d564c806ec563dfbb83721f6bd",
         "hourglass mobile (2 stacks, depthwise, 256 channels), INT8",
     )
 )
@@ -168,7 +168,7 @@ register(
         "hg_mobile_fp16",
         256,
         "53bf37b0e8088e1a26e4fb3a20ebe8e20e489d78b7c6bbeb33e5bddb14a8ff57",
-        "36541a48f992778ef78e1104ee24f9326cf8e1daafc96705ef86965abae8aa40",
+        "836da2137d4cc0dbbeee982b5d9fb6e70b0518d4f86dca6a00c7f35e824a356a",
         "hourglass mobile (2 stacks, depthwise, 256 channels), FP16",
     )
 )
