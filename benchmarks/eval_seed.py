@@ -5,7 +5,7 @@ with the labelled exercise (the coach on each model's own signals) and how far a
 
     python benchmarks/eval_seed.py [--models blazepose-full hg-mobile hg-tiny]
 
-Writes benchmarks/results/eval_seed.json.
+Writes benchmarks/results/eval_seed.json (keeping the rows of models not run this time).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import json
 import platform
 
 import numpy as np
@@ -42,7 +43,9 @@ def main() -> None:
     root = data_dir() / "exercise-videos"
     with open(root / "labels.csv", newline="", encoding="utf-8") as f:
         labels = list(csv.DictReader(f))
-    result: dict = {"date": datetime.date.today().isoformat(), "machine": platform.processor() or "?", "models": {}}
+    out = RESULTS / "eval_seed.json"
+    result: dict = json.loads(out.read_text()) if out.is_file() else {"models": {}}  # other models' rows stay
+    result.update(date=datetime.date.today().isoformat(), machine=platform.processor() or "?")
     for model in args.models:
         rows, exact = [], dict.fromkeys(SEEDS, 0)
         for label in labels:
@@ -58,7 +61,7 @@ def main() -> None:
         print(f"{model}: exact {exact['detector']}/{len(labels)} from the detector, "
               f"{exact['whole-frame']}/{len(labels)} from the whole frame")  # fmt: skip
         result["models"][model] = {"exact": exact, "clips": rows}
-    write_results(RESULTS / "eval_seed.json", result)
+    write_results(out, result)
 
 
 if __name__ == "__main__":
