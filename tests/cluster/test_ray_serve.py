@@ -273,10 +273,10 @@ def test_the_page_reconnects_when_its_replica_dies(app: RayServe, pushup_clip, t
             page.select_option("#source", "camera")
             page.click("#start")
             page.wait_for_selector("#status.ok", timeout=30_000)
-            assert _reps_reach(page, 1) == 1
+            assert live_web.reps_reach(page, 1) == 1
             killed = replicas[-1]
             os.kill(int(killed.rsplit(":", 1)[1]), signal.SIGKILL)
-            assert _reps_reach(page, 2) == 2, page.text_content("#status")
+            assert live_web.reps_reach(page, 2) == 2, page.text_content("#status")
             statuses = page.evaluate("window.statuses")
             after = list(replicas)
         finally:
@@ -284,18 +284,6 @@ def test_the_page_reconnects_when_its_replica_dies(app: RayServe, pushup_clip, t
     assert "Reconnecting…" in statuses and statuses[-1] == "Live", statuses
     assert statuses.index("Reconnecting…") < len(statuses) - 1
     assert any(r != killed for r in after), "no result from another replica"
-
-
-def _reps_reach(page, n: int, within: float = 120.0) -> int:
-    """Poll the page's rep count (its CSP allows no evaluated strings) until it reaches ``n``; the count."""
-    deadline = time.monotonic() + within
-    reps = 0
-    while time.monotonic() < deadline:
-        reps = int(page.get_attribute("body", "data-reps") or 0)
-        if reps >= n:
-            break
-        time.sleep(0.05)
-    return reps
 
 
 def _replica_of(data: str | bytes) -> list[str]:
