@@ -14,6 +14,7 @@ S1=${S1:-500} S1B=${S1B:-350} S2=${S2:-60} S3=${S3:-562} S4=${S4:-1000} S5=${S5:
 S6=${S6:-1200} S7=${S7:-200} T3=${T3:-2000} T4=${T4:-400}
 S8=${S8:-500} S9=${S9:-120} T5=${T5:-900} T6=${T6:-250}
 S10=${S10:-700} S11=${S11:-200} T7=${T7:-1200} T8=${T8:-300}
+S12=${S12:-1500} S13=${S13:-200} T9=${T9:-2000} T10=${T10:-300}
 GROUP=${1:-all}
 LSPE=${LSPE:-/work/extdata/lsp-extended}
 FRAMES=${FRAMES:-/work/extdata/poseit-frames}
@@ -63,6 +64,9 @@ stage s8-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S8" $CK/s7-mobile-256/weights_
 stage s9-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S9" $CK/s8-mobile-128/weights_fp16.pt 10
 stage s10-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S10" $CK/s9-mobile-256/weights_fp16.pt 10
 stage s11-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S11" $CK/s10-mobile-128/weights_fp16.pt 10
+# a fifth round, started at the end of the 2026-12-02 session (resumes from the committed weights_fp16.pt)
+stage s12-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S12" $CK/s11-mobile-256/weights_fp16.pt 10
+stage s13-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S13" $CK/s12-mobile-128/weights_fp16.pt 10
 SIDES=(--keep-side-disputes)
 fi
 if [ "$GROUP" != mobile ]; then
@@ -75,4 +79,6 @@ stage t5-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T5" $CK/t4-tiny-192/weights_fp16.p
 stage t6-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T6" $CK/t5-tiny-128/weights_fp16.pt 10
 stage t7-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T7" $CK/t6-tiny-192/weights_fp16.pt 10
 stage t8-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T8" $CK/t7-tiny-128/weights_fp16.pt 10
+stage t9-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T9" $CK/t8-tiny-192/weights_fp16.pt 10
+stage t10-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T10" $CK/t9-tiny-128/weights_fp16.pt 10
 fi
