@@ -71,7 +71,7 @@ class PoseResult:
 
     frame: Frame
     poses: Poses
-    detected: bool  # whether the detector ran on this frame (False while tracking)
+    detected: bool  # whether a track (re)started here: the detector ran, or the whole-frame look (False while tracking)
 
 
 class PoseEstimator:
