@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from poseit.errors import PoseItError
 from poseit.io.sources import IMAGE_SUFFIXES, read_image
+from poseit.skeletons import get_skeleton
 from poseit.train.datasets import Sample, center_scale_from_joints
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm"}
@@ -137,8 +138,12 @@ def _save_teacher(cache: Path, model: str, done: set[str], known: Teacher) -> No
     tmp.replace(cache)
 
 
-# MPII-16 limb chains (right, left) whose sides a label and the teacher can disagree on
-LIMB_SIDES = (((0, 1, 2), (5, 4, 3)), ((10, 11, 12), (15, 14, 13)))  # legs ankle-knee-hip, arms wrist-elbow-shoulder
+# MPII-16 limb chains whose sides a label and the teacher can disagree on: each right chain with its mirror
+_MPII = get_skeleton("mpii16")
+LIMB_SIDES = tuple(
+    np.array([_MPII.index[f"right_{j}"] for j in chain] + [_MPII.index[f"left_{j}"] for j in chain])
+    for chain in (("ankle", "knee", "hip"), ("wrist", "elbow", "shoulder"))
+)
 
 
 def drop_side_disputes(s: Sample) -> int:
@@ -150,8 +155,8 @@ def drop_side_disputes(s: Sample) -> int:
     if s.teacher_joints is None or s.teacher_weight is None:
         return 0
     dropped = 0
-    for right, left in LIMB_SIDES:
-        own, swapped = [*right, *left], [*left, *right]
+    for own in LIMB_SIDES:
+        swapped = np.asarray(_MPII.flip_index)[own]
         both = (s.weight[own] > 0) & (s.teacher_weight[own] > 0) & (s.teacher_weight[swapped] > 0)
         if not both.any():
             continue
