@@ -6,22 +6,35 @@ the replicas on its own node and takes one there whenever it is under ``max_ongo
 sessions went to the head's replica, beside the proxy); without that, sessions that arrive together all read the
 same cached or probed queue lengths (2 sessions on one replica, 3+1 of 4, 5+3 of 8). `SpreadRouter` sends each
 request to the replica with the fewest of this proxy's requests in flight on it, counting a request the moment
-it is placed (ties at random; the others follow in order in case it refuses). A placement that is never sent
-(Ray's routing tasks can leave one) is forgotten after `PLACED_FOR_S`: kept 30 s, such leftovers had skewed the
-next sessions (3+1, 5+3 again). With one proxy (the head's) the count is exact; with a proxy on every node each
-balances its own clients.
+it is placed (ties at random).
+
+Only that replica is offered, for the first `FIRST_CHOICE_TRIES` tries of a request. Ray checks the replica it
+is offered against its queue-length cache and, where the entry is missing (none for 10 s) probes it with a
+0.1 s deadline; under load the probe can miss it, and Ray then took the next replica offered: that is how 3+1
+still happened now and then (a test failure on a loaded CI machine). On another try Ray probes with a doubled
+deadline; after `FIRST_CHOICE_TRIES` every replica is offered in order, so a replica that does not answer (dead,
+unreachable) costs a request a few tenths of a second, never a hang. A placement that is never sent (Ray's routing
+tasks can leave one) is forgotten after `PLACED_FOR_S`. With one proxy (the head's) the count is exact; with a
+proxy on every node each balances its own clients.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from ray.serve._private.request_router.pow_2_router import PowerOfTwoChoicesRequestRouter
 from ray.serve.request_router import PendingRequest, ReplicaID, RunningReplica
 
 PLACED_FOR_S = 2.0  # a placement not sent within this long was dropped (a routing task left it) and is forgotten
+FIRST_CHOICE_TRIES = 3  # tries of a request offered only its least-loaded replica (Ray probes 0.1, 0.2, 0.4 s)
+
+
+class Placement(NamedTuple):
+    replica: ReplicaID
+    at: float  # time.monotonic() of the last try
+    tries: int
 
 
 class SpreadRouter(PowerOfTwoChoicesRequestRouter):
@@ -31,35 +44,41 @@ class SpreadRouter(PowerOfTwoChoicesRequestRouter):
         super().initialize_state(**kwargs)
         self._prefer_local_node_routing = self._prefer_local_az_routing = False
         self.live: dict[ReplicaID, int] = {}  # requests routed to a replica and not completed
-        self.placed: dict[int, tuple[ReplicaID, float]] = {}  # request (id) -> replica chosen, not yet sent
+        self.placed: dict[str, Placement] = {}  # request (internal id) -> replica chosen, not yet sent
 
     def load(self, replica_id: ReplicaID) -> int:
-        return self.live.get(replica_id, 0) + sum(1 for r, _ in self.placed.values() if r == replica_id)
+        return self.live.get(replica_id, 0) + sum(1 for p in self.placed.values() if p.replica == replica_id)
 
     async def choose_replicas(
         self, candidate_replicas: list[RunningReplica], pending_request: PendingRequest | None = None
     ) -> list[list[RunningReplica]]:
         now = time.monotonic()
-        self.placed = {k: v for k, v in self.placed.items() if now - v[1] < PLACED_FOR_S}
-        if pending_request is not None:
-            self.placed.pop(id(pending_request), None)  # tried again: its last choice refused
+        self.placed = {k: p for k, p in self.placed.items() if now - p.at < PLACED_FOR_S}
+        key = pending_request.metadata.internal_request_id if pending_request is not None else None
+        before = self.placed.pop(key, None) if key is not None else None  # tried again: its last choice failed
         if not candidate_replicas:
             return []
         ranked = sorted(candidate_replicas, key=lambda r: (self.load(r.replica_id), random.random()))
-        if pending_request is not None:
-            self.placed[id(pending_request)] = (ranked[0].replica_id, now)
+        tries = (before.tries if before else 0) + 1
+        if key is not None:
+            self.placed[key] = Placement(ranked[0].replica_id, now, tries)
+        if tries <= FIRST_CHOICE_TRIES:
+            return [[ranked[0]]]
         return [[r] for r in ranked]
 
     def on_send_request(self, replica_id: ReplicaID) -> None:
         """A request goes to ``replica_id`` (right after it was chosen): its placement becomes a live request."""
         super().on_send_request(replica_id)
-        mine = [k for k, (r, _) in self.placed.items() if r == replica_id]
+        mine = [k for k, p in self.placed.items() if p.replica == replica_id]
+        if not mine and self.placed:  # sent elsewhere than placed (a later try): the oldest placement was it
+            mine = [min(self.placed, key=lambda k: self.placed[k].at)]
         if mine:
             self.placed.pop(mine[0])
         self.live[replica_id] = self.live.get(replica_id, 0) + 1
 
     def on_request_completed(self, replica_id: ReplicaID, internal_request_id: str) -> None:
         super().on_request_completed(replica_id, internal_request_id)
+        self.placed.pop(internal_request_id, None)
         left = self.live.get(replica_id, 0) - 1
         if left > 0:
             self.live[replica_id] = left
