@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "973d2e0ee09f95da38c04fca0539e200363e2783602e8f27b58065a7d810bd70",
+        "ad909f0ae28ddf60813937790e6b87a6fa46cdaa0940d233f7a2691831a13bc5",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "badbc89e1f0d4649c8019b52c4af097948ad70af100d32745c26829e6f87d846",
+        "fc729b696a03ce98ace216c5b6bc1448fb933f4a33759f6a6cf4ef75e601df99",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
