@@ -15,7 +15,7 @@ S6=${S6:-1200} S7=${S7:-200} T3=${T3:-2000} T4=${T4:-400}
 S8=${S8:-500} S9=${S9:-120} T5=${T5:-900} T6=${T6:-250}
 S10=${S10:-700} S11=${S11:-200} T7=${T7:-1200} T8=${T8:-300}
 S12=${S12:-1500} S13=${S13:-200} T9=${T9:-2000} T10=${T10:-300}
-T11=${T11:-1500} T12=${T12:-300}
+T11=${T11:-1500} T12=${T12:-300} S14=${S14:-1500} S15=${S15:-200}
 GROUP=${1:-all}
 LSPE=${LSPE:-/work/extdata/lsp-extended}
 FRAMES=${FRAMES:-/work/extdata/poseit-frames}
@@ -68,6 +68,9 @@ stage s11-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S11" $CK/s10-mobile-128/weigh
 # a fifth round, started at the end of the 2026-12-02 session (resumes from the committed weights_fp16.pt)
 stage s12-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S12" $CK/s11-mobile-256/weights_fp16.pt 10
 stage s13-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S13" $CK/s12-mobile-128/weights_fp16.pt 10
+# a sixth round (from s13, shipped 2026-12-02 07:00; to be resumed from the committed weights_fp16.pt)
+stage s14-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S14" $CK/s13-mobile-256/weights_fp16.pt 10
+stage s15-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S15" $CK/s14-mobile-128/weights_fp16.pt 10
 SIDES=(--keep-side-disputes)
 fi
 if [ "$GROUP" != mobile ]; then
