@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "ad909f0ae28ddf60813937790e6b87a6fa46cdaa0940d233f7a2691831a13bc5",
+        "ea7e4aacaef818acbe48b20b7b702993cbc4057f0fa7c61ed425d9610b413d5c",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "fc729b696a03ce98ace216c5b6bc1448fb933f4a33759f6a6cf4ef75e601df99",
+        "356c21d6c1268a95f801a7fb6d742b9920e933e3d70d47cb9d463b10ba81b6a0",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
@@ -158,7 +158,7 @@ register(
         "hg_mobile_int8",
         256,
         "7f64c18b46dd617eabf6d22948f87bb4f8a9003f31bed1da0f6a9c3ac9748f01",
-        "3027ac2ca5b9aa8a0c549b8b7a9d116745cd42d564c806ec563dfbb83721f6bd",
+        "512d7165d5380fc1a2f65ab01f10fe25e0f58e847421c8a851c6457637ec8930",
         "hourglass mobile (2 stacks, depthwise, 256 channels), INT8",
     )
 )
@@ -168,7 +168,7 @@ register(
         "hg_mobile_fp16",
         256,
         "53bf37b0e8088e1a26e4fb3a20ebe8e20e489d78b7c6bbeb33e5bddb14a8ff57",
-        "836da2137d4cc0dbbeee982b5d9fb6e70b0518d4f86dca6a00c7f35e824a356a",
+        "11e6c03088016416800994507308232850881d098f96de3a0bc4d0225bce2fa3",
         "hourglass mobile (2 stacks, depthwise, 256 channels), FP16",
     )
 )
