@@ -31,7 +31,8 @@ TEACHER = "blazepose-heavy"
 
 
 def agreement(student_xy: np.ndarray, teacher_xy: np.ndarray) -> dict[str, float]:
-    """Frames both found (share), median error and PCK@0.1 in teacher body heights, over those frames."""
+    """Share of the teacher's frames the student also found, median error and PCK@0.1 in teacher body heights over
+    the frames both found."""
     n = min(len(student_xy), len(teacher_xy))
     s, t = student_xy[:n], teacher_xy[:n]
     s_found = np.isfinite(s).all(axis=-1).any(axis=-1)
