@@ -15,7 +15,7 @@ S6=${S6:-1200} S7=${S7:-200} T3=${T3:-2000} T4=${T4:-400}
 S8=${S8:-500} S9=${S9:-120} T5=${T5:-900} T6=${T6:-250}
 S10=${S10:-700} S11=${S11:-200} T7=${T7:-1200} T8=${T8:-300}
 S12=${S12:-1500} S13=${S13:-200} T9=${T9:-2000} T10=${T10:-300}
-T11=${T11:-1500} T12=${T12:-300} S14=${S14:-1500} S15=${S15:-200}
+T11=${T11:-1500} T12=${T12:-300} S14=${S14:-1500} S15=${S15:-200} T13=${T13:-1500} T14=${T14:-300}
 GROUP=${1:-all}
 LSPE=${LSPE:-/work/extdata/lsp-extended}
 FRAMES=${FRAMES:-/work/extdata/poseit-frames}
@@ -88,4 +88,7 @@ stage t10-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T10" $CK/t9-tiny-128/weights_fp
 # a sixth round (started 2026-12-02 06:30 UTC from the shipped t10; resumes from the committed weights_fp16.pt)
 stage t11-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T11" $CK/t10-tiny-192/weights_fp16.pt 10
 stage t12-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T12" $CK/t11-tiny-128/weights_fp16.pt 10
+# a seventh round (started 2026-12-02 08:20 UTC from the shipped t12)
+stage t13-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T13" $CK/t12-tiny-192/weights_fp16.pt 10
+stage t14-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T14" $CK/t13-tiny-128/weights_fp16.pt 10
 fi
