@@ -16,6 +16,7 @@ S8=${S8:-500} S9=${S9:-120} T5=${T5:-900} T6=${T6:-250}
 S10=${S10:-700} S11=${S11:-200} T7=${T7:-1200} T8=${T8:-300}
 S12=${S12:-1500} S13=${S13:-200} T9=${T9:-2000} T10=${T10:-300}
 T11=${T11:-1500} T12=${T12:-300} S14=${S14:-1500} S15=${S15:-200} T13=${T13:-1500} T14=${T14:-300}
+S16=${S16:-1500} S17=${S17:-200} T15=${T15:-1500} T16=${T16:-300}
 GROUP=${1:-all}
 LSPE=${LSPE:-/work/extdata/lsp-extended}
 FRAMES=${FRAMES:-/work/extdata/poseit-frames}
@@ -71,6 +72,9 @@ stage s13-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S13" $CK/s12-mobile-128/weigh
 # a sixth round (from s13, shipped 2026-12-02 07:00; to be resumed from the committed weights_fp16.pt)
 stage s14-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S14" $CK/s13-mobile-256/weights_fp16.pt 10
 stage s15-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S15" $CK/s14-mobile-128/weights_fp16.pt 10
+# an eighth round (from s15; not started yet: the next session runs it)
+stage s16-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S16" $CK/s15-mobile-256/weights_fp16.pt 10
+stage s17-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S17" $CK/s16-mobile-128/weights_fp16.pt 10
 SIDES=(--keep-side-disputes)
 fi
 if [ "$GROUP" != mobile ]; then
@@ -91,4 +95,7 @@ stage t12-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T12" $CK/t11-tiny-128/weights_f
 # a seventh round (started 2026-12-02 08:20 UTC from the shipped t12)
 stage t13-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T13" $CK/t12-tiny-192/weights_fp16.pt 10
 stage t14-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T14" $CK/t13-tiny-128/weights_fp16.pt 10
+# an eighth round (from t14; not started yet: the next session runs it)
+stage t15-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T15" $CK/t14-tiny-192/weights_fp16.pt 10
+stage t16-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T16" $CK/t15-tiny-128/weights_fp16.pt 10
 fi

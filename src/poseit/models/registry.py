@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "ea7e4aacaef818acbe48b20b7b702993cbc4057f0fa7c61ed425d9610b413d5c",
+        "b351c619f6c8e12c9f3a8432fc472df7c0b142f6a75be0e0e9b4cd723add2514",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "356c21d6c1268a95f801a7fb6d742b9920e933e3d70d47cb9d463b10ba81b6a0",
+        "c7e4caf32a77654eba73a397ea30cb5649313b7a3edaa912f948d6df06b4be04",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
@@ -158,7 +158,7 @@ register(
         "hg_mobile_int8",
         256,
         "7f64c18b46dd617eabf6d22948f87bb4f8a9003f31bed1da0f6a9c3ac9748f01",
-        "512d7165d5380fc1a2f65ab01f10fe25e0f58e847421c8a851c6457637ec8930",
+        "033f5a4ce8f1f4fd08a1c0a42ca846b4c428aaab1b6c13f0840b0b06a83ddab4",
         "hourglass mobile (2 stacks, depthwise, 256 channels), INT8",
     )
 )
@@ -168,7 +168,7 @@ register(
         "hg_mobile_fp16",
         256,
         "53bf37b0e8088e1a26e4fb3a20ebe8e20e489d78b7c6bbeb33e5bddb14a8ff57",
-        "11e6c03088016416800994507308232850881d098f96de3a0bc4d0225bce2fa3",
+        "cbe6fab61a356f3ebb591b2fb76c20d9959e4ae3f4cce16bcf81231c38bb58e2",
         "hourglass mobile (2 stacks, depthwise, 256 channels), FP16",
     )
 )
