@@ -62,6 +62,7 @@ def test_loads_from_the_package_without_a_cache(name, tmp_path, monkeypatch):
     assert 3e5 < path.with_suffix(".bin").stat().st_size < 8e6  # under a MB (hg-tiny INT8) to a few MB
     model = create_landmark_model(name)
     assert isinstance(model, HeatmapLandmarks) and model.input_size == (_size(name), _size(name))
+    assert model.refine_passes == 0  # a second look at found people loses on dev for the students
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -96,7 +96,14 @@ class PoseEstimator:
     frame (a far-away person in a wide shot; 0 = off), at most every ``tile_interval`` frames while tracking
     finds nobody, keeping finds that score at least ``tile_min_score`` (a last resort is held to a higher
     bar); ``verify_interval``: every that many tracked frames the detector checks the track and restarts it
-    where none of the people it finds agrees with the track (None: never); ``seed``: what starts a track,
+    where none of the people it finds agrees with the track (None: never); ``refine_passes``: where a person was
+    just found (every image in detect mode, a track's first frame), the landmark model looks again this many
+    times at the ROI its own landmarks give, as the next tracked frame would (0 = off; None: the landmark
+    model's own default, chosen on LSP train and the MPII frames' dev split: 1 for BlazePose, 0 for the
+    heatmap models); ``whole_frame_fallback``: where the detector (which finds faces) finds nobody, the
+    landmark model looks at the whole frame, padded square, and its person score decides (a body whose head
+    is out of frame; None: the model's default, on for BlazePose, whose pose flag can decide, off for the
+    heatmap models, which have none); ``seed``: what starts a track,
     ``"detector"``, ``"whole-frame"`` (the landmark model looks at the whole frame, padded square: fine for one
     person who fills much of it, as in a home workout) or ``"auto"`` (the detector where it has been pulled,
     else the whole frame, with a one-line notice on stderr);
@@ -128,6 +135,8 @@ class PoseEstimator:
         smoothing: dict | None = None,
         model_options: dict | None = None,
         verify_interval: int | None = 30,
+        refine_passes: int | None = None,
+        whole_frame_fallback: bool | None = None,
         seed: str = "auto",
         shared: bool = False,
     ) -> None:
@@ -158,6 +167,10 @@ class PoseEstimator:
         if min_tracking_score is None:
             min_tracking_score = self.landmarks.min_score
         self.tracker = RoiTracker(min_tracking_score, verify_interval)
+        self.refine_passes = self.landmarks.refine_passes if refine_passes is None else refine_passes
+        if whole_frame_fallback is None:
+            whole_frame_fallback = self.landmarks.whole_frame_fallback
+        self.whole_frame_fallback = whole_frame_fallback and self.detector is not None
         self.smoother = LandmarkSmoother(**(smoothing or {})) if smooth and mode == "track" else None
         self.times = StageTimes()
         self.detected = False  # whether the detector ran on the last frame
@@ -182,7 +195,7 @@ class PoseEstimator:
         if self.detected and self.detector is None:
             self.tracker.start(Roi.whole_frame(image.shape[1], image.shape[0]))
         elif self.detected:
-            known = self._choose([image], tiles=self._misses % self.tile_interval == 0)[0]
+            known = self._with_fallback([image], self._choose([image], tiles=self._misses % self.tile_interval == 0))[0]
             self._misses = 0 if known.roi is not None else self._misses + 1
             if known.roi is None:
                 self.reset()
@@ -200,6 +213,8 @@ class PoseEstimator:
             lm = known.landmarks  # the choice already ran the landmark model on this ROI
         else:
             lm = self._landmarks([image], [self.tracker.roi])[0]
+        if lm is not None and self.detected:
+            lm = self._refined(image, lm)
         if lm is None:
             self.reset()
             return Poses.empty(self.skeleton)
@@ -286,12 +301,36 @@ class PoseEstimator:
         results = self._landmark_outputs(images, rois)
         return [lm if lm.score >= self.tracker.min_tracking_score else None for lm in results]
 
+    def _with_fallback(self, images: list[np.ndarray], chosen: list[_Choice]) -> list[_Choice]:
+        """``chosen`` with the whole-frame look (`whole_frame_fallback`) where the detector found nobody."""
+        todo = [i for i, c in enumerate(chosen) if c.roi is None] if self.whole_frame_fallback else []
+        if not todo:
+            return chosen
+        rois = [Roi.whole_frame(images[i].shape[1], images[i].shape[0]) for i in todo]
+        found = self._landmarks([images[i] for i in todo], rois)
+        out = list(chosen)
+        for i, roi, lm in zip(todo, rois, found, strict=True):
+            if lm is not None:
+                out[i] = _Choice(roi, lm, True)
+        return out
+
+    def _refined(self, image: np.ndarray, lm: Landmarks) -> Landmarks:
+        """The landmarks again on the ROI they give (``refine_passes`` times), as the next tracked frame would
+        see them: the detector's box is a rough guess, the landmarks' own ROI what every later frame gets. A
+        pass whose person score falls below the threshold is not taken."""
+        for _ in range(self.refine_passes):
+            again = self._landmarks([image], [self.landmarks.next_roi(lm, lm.alignment)])[0]
+            if again is None:
+                break
+            lm = again
+        return lm
+
     def _independent(self, images: list[np.ndarray]) -> list[Poses]:
         """Detect and whole-frame modes: every frame on its own, stages batched through the async queue."""
         if self.detector is None:
             chosen = [_Choice(Roi.whole_frame(im.shape[1], im.shape[0])) for im in images]
         else:
-            chosen = self._choose(images)
+            chosen = self._with_fallback(images, self._choose(images))
         self.detected = self.mode == "detect"
         landmarks = {i: c.landmarks for i, c in enumerate(chosen) if c.computed}
         todo = [(i, c.roi) for i, c in enumerate(chosen) if c.roi is not None and not c.computed]
@@ -300,7 +339,7 @@ class PoseEstimator:
         out = [Poses.empty(self.skeleton)] * len(images)
         for i, lm in landmarks.items():
             if lm is not None:
-                out[i] = self._to_poses(lm)
+                out[i] = self._to_poses(self._refined(images[i], lm))
         return out
 
     def _to_poses(self, lm: Landmarks) -> Poses:

@@ -9,6 +9,7 @@ from coach_synth import CASES, STAND, Pose, reps, sequence
 from poseit.coach.analysis import analyze
 from poseit.coach.kinematics import Body
 from poseit.coach.periodic import autocorrelation, count_periodic, strongest_period
+from poseit.skeletons import get_skeleton
 
 
 def test_autocorrelation_finds_the_period_not_its_multiples():
@@ -59,3 +60,19 @@ def test_a_long_set_that_slows_down_keeps_its_count(monkeypatch):
     assert count_periodic(body).count == 16
     monkeypatch.setattr(periodic, "WINDOW_MAX_S", 1e9)  # one period for the whole clip
     assert count_periodic(body).count != 16
+
+
+def test_a_labelled_count_that_a_confident_period_contradicts_is_replaced():
+    """The exercise counter follows one angle; where that angle's pose fails (here every knee sits on the
+    hip-ankle line, so the knee reads straight throughout) but the whole body clearly repeats, the labelled
+    exercise's count (0) is replaced by the periodicity count, with no form feedback and the reason given."""
+    seq = CASES["squat"].sequence(count=6)
+    clean = analyze(seq, "squat")
+    assert clean.exercise == "squat" and len(clean.reps) == 6 and clean.recognition is None
+    sk = get_skeleton(seq.skeleton).index
+    xy = seq.xy.copy()
+    for side in ("left", "right"):
+        xy[:, sk[f"{side}_knee"]] = (xy[:, sk[f"{side}_hip"]] + xy[:, sk[f"{side}_ankle"]]) / 2
+    broken = analyze(replace(seq, xy=xy), "squat")
+    assert broken.exercise == "any" and len(broken.reps) == 6 and not broken.issues
+    assert broken.recognition["requested"] == "squat" and "counting by periodicity" in broken.recognition["reason"]

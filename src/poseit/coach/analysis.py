@@ -712,30 +712,56 @@ def analyze(seq: PoseSequence, exercise: str | Exercise = AUTO, min_score: float
 
     body = Body.from_sequence(seq, min_score)
     cuts = detect_cuts(seq.frames, seq.fps, len(seq), body)
-    if isinstance(exercise, Exercise):
-        return pixel_check(analyze_body(body, exercise, cuts), seq.frames)
     if exercise == ANY:
         return analyze_any(body, cuts, seq.frames)
-    if exercise != AUTO:
-        return pixel_check(analyze_body(body, get_exercise(exercise), cuts), seq.frames)
+    if isinstance(exercise, Exercise) or exercise != AUTO:
+        ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise)
+        result = pixel_check(analyze_body(body, ex, cuts), seq.frames)
+        checked, reason = periodicity_check(result, body, cuts, seq.frames)
+        if reason is not None:
+            checked.recognition = {"requested": ex.id, "chosen": checked.exercise, "reason": reason}
+        return checked
     choice, info = choose_exercise(seq, body)
     if choice == ANY:
         result = analyze_any(body, cuts, seq.frames)
     else:
         result = pixel_check(analyze_body(body, get_exercise(choice), cuts), seq.frames)
-        if not result.is_hold_result:
-            periodic = analyze_any(body, cuts, seq.frames)
-            if not result.reps and len(periodic.reps) >= 2 and periodic.thresholds.get("strength", 0) >= 0.3:
-                info["reason"] += f"; no {choice} rep found but the movement repeats: counting by periodicity"
-                result = periodic
-            elif _confident(periodic) and abs(len(periodic.reps) - len(result.reps)) > 1:
-                info["reason"] += (
-                    f"; {choice} counts {len(result.reps)} but the movement clearly repeats {len(periodic.reps)}"
-                    " times: counting by periodicity"
-                )
-                result = periodic
+        periodic = None if result.is_hold_result else analyze_any(body, cuts, seq.frames)
+        repeats = periodic is not None and len(periodic.reps) >= 2 and periodic.thresholds.get("strength", 0) >= 0.3
+        if periodic is not None and not result.reps and repeats:
+            info["reason"] += f"; no {choice} rep found but the movement repeats: counting by periodicity"
+            result = periodic
+        if result.exercise != ANY:
+            result, reason = periodicity_check(result, body, cuts, seq.frames, periodic)
+            if reason is not None:
+                info["reason"] += f"; {reason}"
     result.recognition = {"requested": AUTO, "chosen": result.exercise, **info}
     return result
+
+
+def periodicity_check(
+    result: Analysis,
+    body: Body,
+    cuts: np.ndarray,
+    frames: FrameFeatures | None,
+    periodic: Analysis | None = None,
+) -> tuple[Analysis, str | None]:
+    """Check an exercise's rep count against periodicity (`analyze_any`: pose fused with pixels). Where the
+    periodicity count is confident (`_confident`) and more than one away, the two estimators disagree beyond
+    counting noise; the exercise counter follows one joint angle through the definition's phases and fails
+    where that angle fails (a wrong pose on most frames), while a confident period has seen the whole body
+    repeat: its count is used, without form feedback (none is better than feedback on a pose that failed).
+    Returns the analysis used and, where periodicity replaced the count, the reason."""
+    if result.is_hold_result:
+        return result, None
+    periodic = analyze_any(body, cuts, frames) if periodic is None else periodic
+    if not _confident(periodic) or abs(len(periodic.reps) - len(result.reps)) <= 1:
+        return result, None
+    reason = (
+        f"{result.exercise} counts {len(result.reps)} but the movement clearly repeats {len(periodic.reps)}"
+        " times: counting by periodicity"
+    )
+    return periodic, reason
 
 
 def _confident(periodic: Analysis) -> bool:

@@ -24,7 +24,8 @@
       "form_issues": [{"rep": int, "frame": int, "time_s": float, "rule": str, "message": str,
                        "severity": "info" | "warning" | "error", "value": float | null, "partial": bool}],
       "cuts": [int],                              # frames of shot boundaries (hard cuts, dissolves) in the image
-      "recognition": null | {"requested": "auto", "chosen": str, "reason": str, "classes": [...], ...},
+      "recognition": null | {"requested": "auto", "chosen": str, "reason": str, "classes": [...], ...}
+        | {"requested": exercise id, "chosen": "any", "reason": str},  # its count failed the periodicity check
       "periodicity": null                         # holds; without image features for exercises
         | {"source": "pose" | "pixels", "pose_count", "pose_confidence", "pixel_count", "pixel_confidence",
            "agree": bool}                         # "any": the two counts and which one was used
@@ -255,8 +256,9 @@ def render_html(analysis: Analysis, video: str | None = None) -> str:
         rec = s["recognition"]
         classes = ", ".join(f"{c['class']} {c['p']:.2f}" for c in rec.get("classes", []))
         listed = f" (classes: {html.escape(classes)})" if classes else ""
+        how = "chosen automatically" if rec.get("requested") == "auto" else "counted as"
         recog = (
-            f"<p>Exercise chosen automatically: <b>{html.escape(str(rec.get('chosen')))}</b> – "
+            f"<p>Exercise {how}: <b>{html.escape(str(rec.get('chosen')))}</b> – "
             f"{html.escape(str(rec.get('reason', '')))}{listed}</p>"
         )
     table = ""

@@ -51,7 +51,8 @@ def main(args: argparse.Namespace) -> int:
     paths = write_report(analysis, seq, video, args.report, annotated=not args.no_video)
     if not args.quiet:
         s = analysis.summary()
-        chosen = f" (auto: {s['recognition']['reason']})" if s.get("recognition") else ""
+        rec = s.get("recognition") or {}
+        chosen = f" ({rec['requested']}: {rec['reason']})" if rec else ""
         if s["mode"] == "hold":
             print(f"{s['name']}: held {s['hold_s']:.1f} s{chosen}")
         else:

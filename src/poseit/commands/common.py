@@ -24,6 +24,19 @@ def add_runtime_args(p: argparse.ArgumentParser, default_model: str = "blazepose
         help="what starts a track: the BlazePose detector, the whole frame, or auto (the detector where it is "
         "pulled, else the whole frame)",
     )
+    p.add_argument(
+        "--refine-passes",
+        type=int,
+        default=None,
+        help="landmark passes again on the ROI the landmarks give, where a person was just detected (default: "
+        "the pipeline's)",
+    )
+    p.add_argument(
+        "--whole-frame-fallback",
+        choices=("on", "off"),
+        default=None,
+        help="where the detector finds nobody, look at the whole frame (default: the landmark model's)",
+    )
 
 
 def estimator_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -35,4 +48,14 @@ def estimator_options(args: argparse.Namespace) -> dict[str, Any]:
         "backend": args.backend,
         "num_threads": args.threads,
         "seed": args.seed,
-    }
+    } | _given(args)
+
+
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    """The pipeline knobs given on the command line (others keep the pipeline's, i.e. the model's, defaults)."""
+    out: dict[str, Any] = {}
+    if getattr(args, "refine_passes", None) is not None:
+        out["refine_passes"] = args.refine_passes
+    if getattr(args, "whole_frame_fallback", None) is not None:
+        out["whole_frame_fallback"] = args.whole_frame_fallback == "on"
+    return out

@@ -74,6 +74,12 @@ class LandmarkModel(Model):
     input_size: tuple[int, int]  # width, height
     tracking_scale: float = 1.25  # the tracking ROI's side over the alignment rect's (MediaPipe 0.10: 1.25)
     min_score: float = 0.5  # default person score below which the pipeline reports nobody (BlazePose's pose flag)
+    # looks again at a just-found person, on the ROI these landmarks give (`PoseEstimator.refine_passes`): chosen
+    # on dev sets per family (BlazePose: LSP train +0.7, MPII frames dev PCKh +1.6)
+    refine_passes: int = 1
+    # where the detector finds nobody, the whole frame is looked at and the person score decides
+    # (`PoseEstimator.whole_frame_fallback`): only for models with a person-presence output
+    whole_frame_fallback: bool = True
 
     def __call__(self, image: np.ndarray, roi: Roi) -> Landmarks:  # type: ignore[override]
         return super().__call__(image, roi)
