@@ -102,8 +102,9 @@ class PoseEstimator:
     model's own default, chosen on LSP train and the MPII frames' dev split: 1 for BlazePose, 0 for the
     heatmap models); ``whole_frame_fallback``: where the detector (which finds faces) finds nobody, the
     landmark model looks at the whole frame, padded square, and its person score decides (a body whose head
-    is out of frame; None: the model's default, on for BlazePose, whose pose flag can decide, off for the
-    heatmap models, which have none); ``seed``: what starts a track,
+    is out of frame; None: in ``detect`` mode the model's default, on for BlazePose, whose pose flag can
+    decide, off for the heatmap models, which have none; off while tracking, where it found nothing on the dev
+    clips and put junk poses on a blurred title card); ``seed``: what starts a track,
     ``"detector"``, ``"whole-frame"`` (the landmark model looks at the whole frame, padded square: fine for one
     person who fills much of it, as in a home workout) or ``"auto"`` (the detector where it has been pulled,
     else the whole frame, with a one-line notice on stderr);
@@ -168,8 +169,8 @@ class PoseEstimator:
             min_tracking_score = self.landmarks.min_score
         self.tracker = RoiTracker(min_tracking_score, verify_interval)
         self.refine_passes = self.landmarks.refine_passes if refine_passes is None else refine_passes
-        if whole_frame_fallback is None:
-            whole_frame_fallback = self.landmarks.whole_frame_fallback
+        if whole_frame_fallback is None:  # images only: a video frame without a person is usually just that
+            whole_frame_fallback = self.landmarks.whole_frame_fallback and mode == "detect"
         self.whole_frame_fallback = whole_frame_fallback and self.detector is not None
         self.smoother = LandmarkSmoother(**(smoothing or {})) if smooth and mode == "track" else None
         self.times = StageTimes()

@@ -76,3 +76,4 @@ def test_a_labelled_count_that_a_confident_period_contradicts_is_replaced():
     broken = analyze(replace(seq, xy=xy), "squat")
     assert broken.exercise == "any" and len(broken.reps) == 6 and not broken.issues
     assert broken.recognition["requested"] == "squat" and "counting by periodicity" in broken.recognition["reason"]
+    assert analyze(replace(seq, xy=xy), "squat", check_periodicity=False).exercise == "squat"  # the ablation
