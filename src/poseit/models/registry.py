@@ -158,7 +158,7 @@ register(
         "hg_mobile_int8",
         256,
         "7f64c18b46dd617eabf6d22948f87bb4f8a9003f31bed1da0f6a9c3ac9748f01",
-        "033f5a4ce8f1f4fd08a1c0a42ca846b4c428aaab1b6c13f0840b0b06a83ddab4",
+        "4154fde544770540c58ce552122e3780ffb4bec6e9f5c53216726cb96928f838",
         "hourglass mobile (2 stacks, depthwise, 256 channels), INT8",
     )
 )
@@ -168,7 +168,7 @@ register(
         "hg_mobile_fp16",
         256,
         "53bf37b0e8088e1a26e4fb3a20ebe8e20e489d78b7c6bbeb33e5bddb14a8ff57",
-        "cbe6fab61a356f3ebb591b2fb76c20d9959e4ae3f4cce16bcf81231c38bb58e2",
+        "4fbb432b5af43510f98e5d39fcd52d223ad260473ad5ec1ed9f8fa2b8ca4b2e8",
         "hourglass mobile (2 stacks, depthwise, 256 channels), FP16",
     )
 )
