@@ -72,7 +72,7 @@ stage s13-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S13" $CK/s12-mobile-128/weigh
 # a sixth round (from s13, shipped 2026-12-02 07:00; to be resumed from the committed weights_fp16.pt)
 stage s14-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S14" $CK/s13-mobile-256/weights_fp16.pt 10
 stage s15-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S15" $CK/s14-mobile-128/weights_fp16.pt 10
-# an eighth round (from s15; not started yet: the next session runs it)
+# an eighth round (from s15; 2026-12-02 14:00-15:13 UTC: s17 ships)
 stage s16-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S16" $CK/s15-mobile-256/weights_fp16.pt 10
 stage s17-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S17" $CK/s16-mobile-128/weights_fp16.pt 10
 SIDES=(--keep-side-disputes)
@@ -95,7 +95,7 @@ stage t12-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T12" $CK/t11-tiny-128/weights_f
 # a seventh round (started 2026-12-02 08:20 UTC from the shipped t12)
 stage t13-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T13" $CK/t12-tiny-192/weights_fp16.pt 10
 stage t14-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T14" $CK/t13-tiny-128/weights_fp16.pt 10
-# an eighth round (from t14; not started yet: the next session runs it)
+# an eighth round (from t14; 2026-12-02 15:08-15:33 UTC: t16 ships)
 stage t15-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T15" $CK/t14-tiny-192/weights_fp16.pt 10
 stage t16-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T16" $CK/t15-tiny-128/weights_fp16.pt 10
 fi

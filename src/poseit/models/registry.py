@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "b351c619f6c8e12c9f3a8432fc472df7c0b142f6a75be0e0e9b4cd723add2514",
+        "db4d1b350d4b54b060964653b4677da39f0e98a762cdb1a4a7819f882a092d61",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "c7e4caf32a77654eba73a397ea30cb5649313b7a3edaa912f948d6df06b4be04",
+        "a390fda2bc24fa2847f1d90d6f91271ddc2e9b22e4efdbdb3f0dec1d0358330c",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
