@@ -215,7 +215,7 @@ class PoseEstimator:
         else:
             lm = self._landmarks([image], [self.tracker.roi])[0]
         if lm is not None and self.detected:
-            lm = self._refined(image, lm)
+            lm = self._refined([image], [lm])[0]
         if lm is None:
             self.reset()
             return Poses.empty(self.skeleton)
@@ -315,16 +315,17 @@ class PoseEstimator:
                 out[i] = _Choice(roi, lm, True)
         return out
 
-    def _refined(self, image: np.ndarray, lm: Landmarks) -> Landmarks:
-        """The landmarks again on the ROI they give (``refine_passes`` times), as the next tracked frame would
-        see them: the detector's box is a rough guess, the landmarks' own ROI what every later frame gets. A
-        pass whose person score falls below the threshold is not taken."""
-        for _ in range(self.refine_passes):
-            again = self._landmarks([image], [self.landmarks.next_roi(lm, lm.alignment)])[0]
-            if again is None:
-                break
-            lm = again
-        return lm
+    def _refined(self, images: list[np.ndarray], found: list[Landmarks]) -> list[Landmarks]:
+        """The landmarks again on the ROI they give (``refine_passes`` times; the images together through the
+        async queue), as the next tracked frame would see them: the detector's box is a rough guess, the
+        landmarks' own ROI what every later frame gets. A pass whose person score falls below the threshold is
+        not taken."""
+        found = list(found)
+        for _ in range(self.refine_passes if found else 0):
+            rois = [self.landmarks.next_roi(lm, lm.alignment) for lm in found]
+            again = self._landmarks(images, rois)
+            found = [lm if new is None else new for lm, new in zip(found, again, strict=True)]
+        return found
 
     def _independent(self, images: list[np.ndarray]) -> list[Poses]:
         """Detect and whole-frame modes: every frame on its own, stages batched through the async queue."""
@@ -338,9 +339,10 @@ class PoseEstimator:
         found = self._landmarks([images[i] for i, _ in todo], [roi for _, roi in todo])
         landmarks.update((i, lm) for (i, _), lm in zip(todo, found, strict=True))
         out = [Poses.empty(self.skeleton)] * len(images)
-        for i, lm in landmarks.items():
-            if lm is not None:
-                out[i] = self._to_poses(self._refined(images[i], lm))
+        kept = [(i, lm) for i, lm in landmarks.items() if lm is not None]
+        refined = self._refined([images[i] for i, _ in kept], [lm for _, lm in kept])
+        for (i, _), lm in zip(kept, refined, strict=True):
+            out[i] = self._to_poses(lm)
         return out
 
     def _to_poses(self, lm: Landmarks) -> Poses:
