@@ -23,7 +23,6 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 OUT = RESULTS / "eval_second_look.json"
 DEV = ["lsp:train", "lsp-extended:dev", "mpii-csv:dev"]
-TEST = ["lsp:test", "lsp-extended:test", "mpii-csv:test"]
 VARIANTS = {
     "old": ["--refine-passes", "0", "--whole-frame-fallback", "off"],
     "refine": ["--refine-passes", "1", "--whole-frame-fallback", "off"],

@@ -321,10 +321,16 @@ class PoseEstimator:
         landmarks' own ROI what every later frame gets. A pass whose person score falls below the threshold is
         not taken."""
         found = list(found)
-        for _ in range(self.refine_passes if found else 0):
-            rois = [self.landmarks.next_roi(lm, lm.alignment) for lm in found]
-            again = self._landmarks(images, rois)
-            found = [lm if new is None else new for lm, new in zip(found, again, strict=True)]
+        active = list(range(len(found)))  # a look that lost the person would only repeat itself: it stops
+        for _ in range(self.refine_passes):
+            if not active:
+                break
+            rois = [self.landmarks.next_roi(found[i], found[i].alignment) for i in active]
+            again = self._landmarks([images[i] for i in active], rois)
+            for i, new in zip(active, again, strict=True):
+                if new is not None:
+                    found[i] = new
+            active = [i for i, new in zip(active, again, strict=True) if new is not None]
         return found
 
     def _independent(self, images: list[np.ndarray]) -> list[Poses]:
