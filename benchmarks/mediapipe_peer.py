@@ -5,6 +5,8 @@ which must never enter the project's environment). Writes JSON Lines: per frame 
 with visibility, and the ms spent decoding and in ``Pose.process``; the last line holds the totals.
 
     .venv-mediapipe/bin/python benchmarks/mediapipe_peer.py CLIP --complexity 1 --out mp.jsonl
+
+CLIP may also be a folder of images (read in name order, one frame each; use ``--static`` for still images).
 """
 
 from __future__ import annotations
@@ -35,6 +37,21 @@ def provide_landmark_model(complexity: int) -> None:
         shutil.copy(cache / name, target)
 
 
+class ImageFolder:
+    """A folder of images read like a clip (``cv2.VideoCapture``'s ``read``), in name order."""
+
+    def __init__(self, folder: str) -> None:
+        exts = {".jpg", ".jpeg", ".png", ".bmp"}
+        self.paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in exts)
+        self.index = 0
+
+    def read(self):
+        if self.index >= len(self.paths):
+            return False, None
+        self.index += 1
+        return True, cv2.imread(str(self.paths[self.index - 1]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("video")
@@ -46,7 +63,7 @@ def main() -> None:
     args = ap.parse_args()
 
     provide_landmark_model(args.complexity)
-    cap = cv2.VideoCapture(args.video)
+    cap = ImageFolder(args.video) if Path(args.video).is_dir() else cv2.VideoCapture(args.video)
     pose = mp.solutions.pose.Pose(
         static_image_mode=args.static,
         model_complexity=args.complexity,

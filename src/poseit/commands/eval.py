@@ -1,7 +1,9 @@
 """``poseit eval``: PCK@0.2 (LSP, LSP Extended) or PCKh@0.5 (MPII) of any landmark model, per joint group.
 
 ``--dataset mpii-csv`` scores whole camera frames with several people (MobilePose's csv labels): the person the
-engine chose, matched to the nearest labelled person (`poseit.evaluate.person`).
+engine chose, matched to the nearest labelled person (`poseit.evaluate.person`). ``--dataset mpii-upper`` cuts
+upper-body landscape frames from the same images, as TV shows and video calls give them, and scores PCP@0.5 of
+the upper-body sticks (`poseit.evaluate.upper_body`).
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ def _default_root(dataset: str) -> str:
 
     if dataset in ("lsp", "lsp-extended"):
         return str(default_paths()[dataset])
-    if dataset == "mpii-csv":
+    if dataset in ("mpii-csv", "mpii-upper"):
         return str(default_paths()["mpii-images"])
     return str(Path(os.environ.get("POSEIT_DATA", Path.cwd().parent / "shared" / "data")))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="accuracy of a model on a labelled dataset (PCK@0.2 on LSP, PCKh@0.5 on MPII)")
-    p.add_argument("--dataset", choices=("lsp", "lsp-extended", "mpii-csv", "mpii", "coco"), default="lsp")
+    datasets = ("lsp", "lsp-extended", "mpii-csv", "mpii-upper", "mpii", "coco")
+    p.add_argument("--dataset", choices=datasets, default="lsp")
     p.add_argument(
         "--split",
         choices=("train", "dev", "test", "all"),
@@ -75,7 +78,7 @@ def _load(dataset: str, root: str, split: str, annotations: str | None) -> list:
         return ds.load_lsp(root, "train" if split == "dev" else split)
     if dataset == "lsp-extended":
         return ds.load_lsp_extended(root, "dev" if split == "train" else split)
-    if dataset == "mpii-csv":
+    if dataset in ("mpii-csv", "mpii-upper"):
         path = Path(annotations or ds.default_paths()["mpii-csv"])
         if path.is_dir():
             return ds.mpii_split(path, root, "dev" if split == "train" else split)
@@ -93,7 +96,7 @@ def main(args: argparse.Namespace) -> int:
 
     root = args.root or _default_root(args.dataset)
     samples = _load(args.dataset, root, args.split, args.annotations)
-    if args.dataset != "mpii-csv":  # mpii-csv: --limit counts images, not people
+    if args.dataset not in ("mpii-csv", "mpii-upper"):  # there --limit counts images or frames, not people
         samples = samples[: args.limit]
     if not samples:
         raise PoseItError(f"no samples in dataset {args.dataset} at {root}")
@@ -117,9 +120,13 @@ def main(args: argparse.Namespace) -> int:
         if not hasattr(estimator.landmarks, "flip_test"):
             raise PoseItError(f"--flip works with heatmap models only, not {args.model}")
         estimator.landmarks.flip_test = True
-    if args.dataset == "mpii-csv":
-        if args.roi != "detector":
-            raise PoseItError("mpii-csv scores the person the engine chose: --roi detector only")
+    if args.dataset in ("mpii-csv", "mpii-upper") and args.roi != "detector":
+        raise PoseItError(f"{args.dataset} scores the person the engine chose: --roi detector only")
+    if args.dataset == "mpii-upper":
+        from poseit.evaluate.upper_body import evaluate_frames, upper_body_frames
+
+        result = evaluate_frames(upper_body_frames(samples)[: args.limit], estimator, progress=not args.quiet)
+    elif args.dataset == "mpii-csv":
         result = evaluate_images(group_by_image(samples)[: args.limit], estimator, progress=not args.quiet)
     else:
         result = evaluate_samples(samples, estimator, args.roi, progress=not args.quiet)
@@ -135,7 +142,15 @@ def main(args: argparse.Namespace) -> int:
         precision=args.precision,
         backend=args.backend,
     )
-    if args.dataset == "mpii-csv":
+    if args.dataset == "mpii-upper":
+        print(
+            f"{Path(str(args.model)).name}: PCP@0.5 {result['pcp']:.1f} (head {result['per_stick']['head']:.1f}, "
+            f"torso {result['per_stick'].get('torso', float('nan')):.1f}, upper arms "
+            f"{result['per_stick']['upper_arm']:.1f}, lower arms {result['per_stick']['lower_arm']:.1f}), "
+            f"PCKh@0.5 {result['pckh']:.1f} on {result['frames']} upper-body frames; chose nobody on "
+            f"{result['nobody']:.1f}%, the frame's own person on {result['target']:.1f}%"
+        )
+    elif args.dataset == "mpii-csv":
         print(
             f"{Path(str(args.model)).name}: PCKh@0.5 {result['pckh']:.1f}, PCK@0.2 {result['pck']:.1f} on "
             f"{result['images']} images ({result['people']} people); chose nobody on {result['nobody']:.1f}%, "
