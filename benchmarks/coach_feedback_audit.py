@@ -58,6 +58,10 @@ VERDICTS: dict[tuple[str, str, int], tuple[str, str]] = {
         "(fixed: no depth message for a partial with a tracking break)",
     ),
     ("squats/squat_24", "partial_rep", 2): (RIGHT, "at the bottom on the last frame"),
+    # 2026-12-02 engine (second look): the first rep of squat_24 is no longer counted, so its end-of-clip
+    # partial is rep 1; pull-up_17 (one pull counted, right) now reports its next pull, at the bar as the clip ends
+    ("squats/squat_24", "partial_rep", 1): (RIGHT, "at the bottom on the last frame (197 of 198)"),
+    ("pull-ups/pull-up_17", "partial_rep", 2): (RIGHT, "chin at the bar on the last frame (74 of 75)"),
     ("pull-ups/pull-up_10", "partial_rep", 4): (
         RIGHT,
         "'Rep not finished before the end of the video': the 4th pull reaches the bar at ~235 and the clip ends "
