@@ -63,3 +63,11 @@ def test_phash_finds_resized_and_recompressed_copies_not_other_photos(data_dir):
     cand = np.array([phash(copy), phash(images[1][:, ::-1])], dtype=np.uint64)
     assert hamming(cand[:1], ref[:1])[0, 0] <= 4
     assert near_duplicates(cand, ref[:1], 6).tolist() == [True, False]
+
+
+def test_bf16_is_used_only_where_the_cpu_has_it():
+    """Emulated bf16 autocast is 8-12x slower than fp32 on CPUs without it: the default follows the CPU."""
+    from poseit.train.loop import TrainSettings, native_bf16, use_bf16
+
+    assert TrainSettings().bf16 is None and StepSettings().bf16 is None
+    assert use_bf16(None) == native_bf16() and use_bf16(True) and not use_bf16(False)

@@ -139,7 +139,7 @@ def main(args: argparse.Namespace) -> int:
             lr=args.lr,
             warmup=args.warmup,
             threads=args.threads,
-            bf16=not args.no_bf16,
+            bf16=False if args.no_bf16 else None,
             checkpoint_minutes=args.checkpoint_minutes,
             seed=args.seed,
             extra=info,

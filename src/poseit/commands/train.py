@@ -24,7 +24,7 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma", type=float, default=2.0, help="Gaussian sigma at 64x64 heatmaps")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     p.add_argument("--workers", type=int, default=0, help="data loader processes")
-    p.add_argument("--no-bf16", action="store_true", help="train in fp32 (about 5x slower on CPU)")
+    p.add_argument("--no-bf16", action="store_true", help="train in fp32 (default: bf16 where the CPU has it natively)")
     p.add_argument("--max-steps", type=int, default=None, help="stop after N optimiser steps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")
@@ -55,7 +55,7 @@ def settings_from(args: argparse.Namespace, **extra):
         lr=args.lr,
         lr_drops=drops,
         threads=args.threads,
-        bf16=not args.no_bf16,
+        bf16=False if args.no_bf16 else None,
         workers=args.workers,
         max_steps=args.max_steps,
         seed=args.seed,
