@@ -17,7 +17,7 @@ S10=${S10:-700} S11=${S11:-200} T7=${T7:-1200} T8=${T8:-300}
 S12=${S12:-1500} S13=${S13:-200} T9=${T9:-2000} T10=${T10:-300}
 T11=${T11:-1500} T12=${T12:-300} S14=${S14:-1500} S15=${S15:-200} T13=${T13:-1500} T14=${T14:-300}
 S16=${S16:-1500} S17=${S17:-200} T15=${T15:-1500} T16=${T16:-300}
-S18=${S18:-1500} T17=${T17:-1000}
+S18=${S18:-1500} T17=${T17:-600}
 GROUP=${1:-all}
 LSPE=${LSPE:-/work/extdata/lsp-extended}
 FRAMES=${FRAMES:-/work/extdata/poseit-frames}
@@ -77,7 +77,9 @@ stage s15-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S15" $CK/s14-mobile-128/weigh
 stage s16-mobile-128 hg_s2_b1_mobile 128 32 5e-4 "$S16" $CK/s15-mobile-256/weights_fp16.pt 10
 stage s17-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S17" $CK/s16-mobile-128/weights_fp16.pt 10
 # a ninth round (from s17, started 2026-12-02 18:21 UTC): one long stage at the target size only, since every round so far
-# spent most of its passes at 128 and the gain per round had fallen under one point
+# spent most of its passes at 128 and the gain per round had fallen under one point. Stopped at step 11: this
+# session's CPU (AVX2 only) has no native bf16, and in fp32 the mobile net at 256 trains at ~1 img/s on one thread
+# (~5 h for the stage): it waits for a machine with native bf16 (or an accelerator)
 stage s18-mobile-256 hg_s2_b1_mobile 256 12 1e-4 "$S18" $CK/s17-mobile-256/weights_fp16.pt 10
 SIDES=(--keep-side-disputes)
 fi
@@ -102,6 +104,7 @@ stage t14-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T14" $CK/t13-tiny-128/weights_f
 # an eighth round (from t14; 2026-12-02 15:08-15:33 UTC: t16 ships)
 stage t15-tiny-128 hg_s2_b1_tiny 128 32 1e-3 "$T15" $CK/t14-tiny-192/weights_fp16.pt 10
 stage t16-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T16" $CK/t15-tiny-128/weights_fp16.pt 10
-# a ninth round (from t16): one long stage at the target size only, as s18
+# a ninth round (from t16, 2026-12-02 19:58 UTC, fp32: this CPU has no native bf16): one stage at the target size
+# only, as s18
 stage t17-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T17" $CK/t16-tiny-192/weights_fp16.pt 10
 fi
