@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "db4d1b350d4b54b060964653b4677da39f0e98a762cdb1a4a7819f882a092d61",
+        "f9a52c25b3c050d86b5633fba7a4db5909ad8ae81e7c82035f96d02a98e72776",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "a390fda2bc24fa2847f1d90d6f91271ddc2e9b22e4efdbdb3f0dec1d0358330c",
+        "cdd72daeab137c6399f7535c3203cf6ea6fde9156b11456dae40b02522db2c5c",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
