@@ -69,7 +69,9 @@ def test_convert_cli_outputs_agree(trained, tmp_path, data_dir):
         "ir-fp16": create_backend(tmp_path / "model_fp16.xml", f32),
         "int8": create_backend(tmp_path / "model_int8.xml", f32),
     }
-    tolerance = {"onnxruntime": 1e-4, "onnx-openvino": 1e-4, "ir-fp32": 1e-4, "ir-fp16": 1e-2, "int8": 0.15}
+    # INT8 (relative RMS of a 3-epoch toy net): 0.05-0.15 on CPUs with AVX-512, 0.35 on an AVX2-only EPYC
+    # (2026-12-02, same code before and after the bf16 change); a broken quantisation reads ~1 or more
+    tolerance = {"onnxruntime": 1e-4, "onnx-openvino": 1e-4, "ir-fp32": 1e-4, "ir-fp16": 1e-2, "int8": 0.5}
     for x in crops:
         ref = _torch_out(ckpt, x)
         scale = float(np.std(ref[-1]))
