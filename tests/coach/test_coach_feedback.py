@@ -117,7 +117,7 @@ def test_a_pose_found_after_the_person_was_lost_is_not_judged(lost):
 
 def test_a_partial_with_a_tracking_break_gets_no_depth_message():
     case = CASES["pushup"]
-    shallow = replace(case.bottom, upper_arm=70, forearm=120)  # elbows to 130: past leave, short of the turn
+    shallow = replace(case.bottom, upper_arm=65, forearm=125)  # elbows to 120: 2/3 of the way to the turn
     frames = reps(FPS, 1, 1.5, 0.5, case.start, case.bottom) + reps(FPS, 1, 1.5, 0.5, case.start, shallow)
     seq = sequence(frames)
     told = analyze(seq, "pushup")
@@ -127,6 +127,18 @@ def test_a_partial_with_a_tracking_break_gets_no_depth_message():
     scores[partial.start + 2 : partial.start + 4] = 0.0  # lost for two frames during the attempt
     broken = analyze(replace(seq, scores=scores), "pushup")
     assert len(broken.partials) == 1 and not broken.issues
+
+
+@pytest.mark.parametrize(("elbow", "told"), [(132, False), (120, True)])
+def test_a_shallow_attempt_is_told_only_past_half_way(elbow, told):
+    """Elbows to 132 deg: past ``leave`` (135) but not half-way to the turn (105), as likely a shift of position
+    as a rep: counted as a partial, no message; to 120 deg: told how deep it went."""
+    case = CASES["pushup"]
+    shallow = replace(case.bottom, upper_arm=95 - (180 - elbow) / 2, forearm=95 + (180 - elbow) / 2)
+    frames = reps(FPS, 1, 1.5, 0.5, case.start, case.bottom) + reps(FPS, 1, 1.5, 0.5, case.start, shallow)
+    result = analyze(sequence(frames), "pushup")
+    assert len(result.reps) == 1 and [p.partial_reason for p in result.partials] == ["shallow"]
+    assert [i.rule for i in result.issues] == (["partial_rep"] if told else [])
 
 
 @pytest.mark.parametrize(("exercise", "rule"), [("pullup", "kipping"), ("curl", "swinging")])

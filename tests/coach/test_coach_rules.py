@@ -67,10 +67,10 @@ def test_hold_time_stops_out_of_position():
 
 def test_partial_reps_get_feedback():
     case = CASES["pushup"]
-    shallow = replace(case.bottom, upper_arm=70, forearm=120)  # elbows to 130: past leave (135), not the turn (105)
+    shallow = replace(case.bottom, upper_arm=65, forearm=125)  # elbows to 120: past half-way, short of the turn
     seq = sequence(reps(30, 1, 1.5, 0.5, case.start, case.bottom) + reps(30, 1, 1.5, 0.5, case.start, shallow))
     result = analyze(seq, "pushup")
     assert len(result.reps) == 1 and len(result.partials) == 1
     issue = next(i for i in result.issues if i.partial)
     assert issue.rule == "partial_rep" and issue.rep == 2
-    assert issue.message.startswith("Partial push-up: elbows bent only to 130 deg")
+    assert issue.message.startswith("Partial push-up: elbows bent only to 120 deg")
