@@ -17,7 +17,7 @@ S10=${S10:-700} S11=${S11:-200} T7=${T7:-1200} T8=${T8:-300}
 S12=${S12:-1500} S13=${S13:-200} T9=${T9:-2000} T10=${T10:-300}
 T11=${T11:-1500} T12=${T12:-300} S14=${S14:-1500} S15=${S15:-200} T13=${T13:-1500} T14=${T14:-300}
 S16=${S16:-1500} S17=${S17:-200} T15=${T15:-1500} T16=${T16:-300}
-S18=${S18:-1500} T17=${T17:-600}
+S18=${S18:-1500} T17=${T17:-600} T18=${T18:-600} T19=${T19:-600} T20=${T20:-600}
 GROUP=${1:-all}
 LSPE=${LSPE:-/work/extdata/lsp-extended}
 FRAMES=${FRAMES:-/work/extdata/poseit-frames}
@@ -107,4 +107,9 @@ stage t16-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T16" $CK/t15-tiny-128/weights_f
 # a ninth round (from t16, 2026-12-02 19:58 UTC, fp32: this CPU has no native bf16): one stage at the target size
 # only, as s18
 stage t17-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T17" $CK/t16-tiny-192/weights_fp16.pt 10
+# a tenth round (from the shipped t17, 2026-12-03 07:10-08:04 UTC, fp32 on an AVX2-only EPYC, one thread): three more
+# stages of 600 steps at 192, each from the last
+stage t18-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T18" $CK/t17-tiny-192/weights_fp16.pt 10
+stage t19-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T19" $CK/t18-tiny-192/weights_fp16.pt 10
+stage t20-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T20" $CK/t19-tiny-192/weights_fp16.pt 10
 fi
