@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from coach_synth import CASES, FOREARM, PUSHUP_TOP, UPPER_ARM, reps, sequence
+from coach_synth import CASES, FOREARM, PUSHUP_TOP, UPPER_ARM, blend, reps, sequence
 
-from poseit.coach.analysis import analyze, steady, tracked_run
+from poseit.coach.analysis import UNFINISHED, analyze, steady, tracked_run
 from poseit.coach.kinematics import Body
 from poseit.coach.library import get_exercise
 
@@ -139,6 +139,28 @@ def test_a_shallow_attempt_is_told_only_past_half_way(elbow, told):
     result = analyze(sequence(frames), "pushup")
     assert len(result.reps) == 1 and [p.partial_reason for p in result.partials] == ["shallow"]
     assert [i.rule for i in result.issues] == (["partial_rep"] if told else [])
+
+
+@pytest.mark.parametrize("ending", ["bad poses", "person lost"])
+def test_a_rep_whose_end_is_not_seen_is_not_told_it_was_unfinished(ending):
+    """Two push-ups, a third down to the bottom, then 1.5 s without a usable value to the end of the clip: a
+    gap, not a rep cut short by the clip's end. Where the person is still seen (here standing up: out of the
+    push-up posture) nothing is said; where they are lost from view, that is said."""
+    case = CASES["pushup"]
+    down = [blend(case.start, case.bottom, 0.5 * (1 - np.cos(np.pi * i / 20))) for i in range(21)]
+    tail = round(1.5 * FPS)
+    frames = reps(FPS, 2, 1.5, 0.5, case.start, case.bottom) + down + [case.bottom] * 6
+    if ending == "bad poses":
+        seq = sequence(frames + [replace(case.bottom, body_pitch=0)] * tail)
+    else:
+        seq = sequence(frames + [case.bottom] * tail)
+        scores = seq.scores.copy()
+        scores[-tail:] = 0.0
+        seq = replace(seq, scores=scores)
+    result = analyze(seq, "pushup")
+    assert len(result.reps) == 2 and [p.partial_reason for p in result.partials] == ["gap"]
+    told = [i.message for i in result.issues if i.partial]
+    assert told == ([] if ending == "bad poses" else [UNFINISHED["gap"]])
 
 
 @pytest.mark.parametrize(("exercise", "rule"), [("pullup", "kipping"), ("curl", "swinging")])

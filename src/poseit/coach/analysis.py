@@ -486,7 +486,7 @@ def analyze_body(body: Body, exercise: Exercise, cuts: np.ndarray | None = None)
             reps.append(rep)
         else:
             value, message = partial_feedback(drive, ev)
-            if ev.reason != "shallow" or judged_partial(body, ev):
+            if told_partial(body, ev):
                 rep.issues = [
                     FormIssue(
                         number, ev.turn, float(times[ev.turn]), "partial_rep", message, "warning", value, partial=True
@@ -544,6 +544,19 @@ def partial_feedback(drive: Driving, ev: RepEvent) -> tuple[float, str]:
 # only to 132-135 deg" to a man shifting between a pike and a plank, wrong). Half-way is the plain middle of the
 # definition's own scale, not fitted to any clip; the attempt is still counted as a partial.
 MIN_PARTIAL_DEPTH = 0.5
+
+
+def told_partial(body: Body, ev: RepEvent) -> bool:
+    """Whether a partial rep gets a message: a shallow one where `judged_partial`; one abandoned in a gap only
+    where the person was lost from view (shoulders and hips unseen on the frame after its last value). Where
+    they were still seen, the poses were bad (out of their validity range or posture), not the person gone,
+    and whether the rep finished is unknown."""
+    if ev.reason == "shallow":
+        return judged_partial(body, ev)
+    if ev.reason == "gap":
+        after = ev.end + 1
+        return after >= len(body) or not tracked_run(body, ev.end)[after]
+    return True
 
 
 def judged_partial(body: Body, ev: RepEvent) -> bool:

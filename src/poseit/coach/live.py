@@ -24,11 +24,11 @@ from poseit.coach.analysis import (
     check_rep,
     choose_exercise,
     driving_signal,
-    judged_partial,
     partial_feedback,
     person_jumps,
     posture_mask,
     signal_of,
+    told_partial,
 )
 from poseit.coach.counter import RepCounter, RepEvent
 from poseit.coach.frames import FrameFeatures, cut_now, frame_features
@@ -131,7 +131,7 @@ class LiveCoach:
             event.reason,
         )
         if not event.complete:
-            if event.reason == "shallow" and not judged_partial(body, local):
+            if not told_partial(body, local):
                 return
             value, message = partial_feedback(drive, local)
             self.issues.append(
