@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "f9a52c25b3c050d86b5633fba7a4db5909ad8ae81e7c82035f96d02a98e72776",
+        "8d4333e583dcb7ed9cd45a98b8186a9a707ae2042f5df303d85229c6a6348a51",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "cdd72daeab137c6399f7535c3203cf6ea6fde9156b11456dae40b02522db2c5c",
+        "5860f1241d7ada1fda0618a4b4ca358f00e603fddebf03b98ac90b2ad8cf0f73",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
