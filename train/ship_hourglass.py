@@ -24,7 +24,7 @@ WHAT = {
     "hg-tiny": "hourglass tiny (2 stacks, depthwise, 128 channels)",
     "hg-mobile": "hourglass mobile (2 stacks, depthwise, 256 channels)",
 }
-SIZES = {"hg-tiny": 192, "hg-mobile": 256}
+SIZES = {"hg-tiny": 192, "hg-mobile": 192}  # default input sizes: those the shipped students were chosen at on dev
 
 
 def sha256(path: Path) -> str:
@@ -55,8 +55,16 @@ def record_provenance(weights: Path, name: str, size: int) -> None:
     manifest.write_text(json.dumps(data, indent=2) + "\n")
 
 
+def exported_sizes() -> dict[str, int]:
+    """The input size each shipped student was converted at (``hourglass.json``), else the default."""
+    manifest = WEIGHTS / "hourglass.json"
+    data = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    return {name: data.get(name, {}).get("exported_at", size) for name, size in SIZES.items()}
+
+
 def registry_block() -> str:
     lines = []
+    sizes = exported_sizes()
     for name in ("hg-tiny", "hg-mobile"):
         stem = name.replace("-", "_")
         for variant, suffix in (("int8", ""), ("fp16", "-fp16")):
@@ -64,7 +72,7 @@ def registry_block() -> str:
             if not xml.is_file():
                 continue
             what = f"{WHAT[name]}, {variant.upper()}"
-            fields = [f'"{name}{suffix}"', f'"{xml.stem}"', str(SIZES[name]), f'"{sha256(xml)}"']
+            fields = [f'"{name}{suffix}"', f'"{xml.stem}"', str(sizes[name]), f'"{sha256(xml)}"']
             fields += [f'"{sha256(xml.with_suffix(".bin"))}"', f'"{what}"']
             lines.append("register(\n    _hourglass(\n" + "".join(f"        {f},\n" for f in fields) + "    )\n)")
     return "\n".join(lines)
@@ -74,7 +82,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("weights", type=Path, nargs="?", help="weights_fp16.pt (omit to only refresh the registry)")
     p.add_argument("--name", choices=sorted(SIZES), help="hg-tiny or hg-mobile")
-    p.add_argument("--size", type=int, help="input size (default the model's: tiny 192, mobile 256)")
+    p.add_argument("--size", type=int, help="input size (default 192)")
     p.add_argument("--fp32-dir", type=Path, default=Path("/tmp/poseit-fp32"), help="where the FP32 IR goes")
     p.add_argument("--calib-images", type=int, default=300)
     args = p.parse_args()

@@ -156,9 +156,9 @@ register(
     _hourglass(
         "hg-mobile",
         "hg_mobile_int8",
-        256,
-        "7f64c18b46dd617eabf6d22948f87bb4f8a9003f31bed1da0f6a9c3ac9748f01",
-        "4154fde544770540c58ce552122e3780ffb4bec6e9f5c53216726cb96928f838",
+        192,
+        "0ce890604d77e99d427d1bf5ad25d585764a4e05978ce9b754dd419c0155bf01",
+        "255b857c705df736ba74f3d6ebd48c0b3580a600985011f5ff3f134fc6f2b497",
         "hourglass mobile (2 stacks, depthwise, 256 channels), INT8",
     )
 )
@@ -166,9 +166,9 @@ register(
     _hourglass(
         "hg-mobile-fp16",
         "hg_mobile_fp16",
-        256,
-        "53bf37b0e8088e1a26e4fb3a20ebe8e20e489d78b7c6bbeb33e5bddb14a8ff57",
-        "4fbb432b5af43510f98e5d39fcd52d223ad260473ad5ec1ed9f8fa2b8ca4b2e8",
+        192,
+        "d573b64e6cf4330fa24fe455484819f8293e3256d1f2a1ad51ea416bd26f9dd7",
+        "90842c12b17d0e069a8c883d6329e956cdf66df2ec20667be04a1c9d1b3a327a",
         "hourglass mobile (2 stacks, depthwise, 256 channels), FP16",
     )
 )
