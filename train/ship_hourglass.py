@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "poseit" / "models" / "weights"
 REGISTRY = ROOT / "src" / "poseit" / "models" / "registry.py"
+MANIFEST = WEIGHTS / "hourglass.json"  # what each shipped student was converted from (read by the benchmarks)
 WHAT = {
     "hg-tiny": "hourglass tiny (2 stacks, depthwise, 128 channels)",
     "hg-mobile": "hourglass mobile (2 stacks, depthwise, 256 channels)",
@@ -42,23 +43,25 @@ def convert(weights: Path, name: str, size: int, fp32_dir: Path, calib: int) -> 
     subprocess.run([*poseit, "--out", str(fp32_dir), "--name", stem, "--formats", "fp32"], check=True)
 
 
+def read_manifest() -> dict:
+    return json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {}
+
+
 def record_provenance(weights: Path, name: str, size: int) -> None:
-    """What each shipped student was converted from: ``weights/hourglass.json`` (read by the benchmarks)."""
+    """Record what a shipped student was converted from in ``weights/hourglass.json``."""
     from poseit.train.loop import weights_info
 
-    manifest = WEIGHTS / "hourglass.json"
-    data = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    data = read_manifest()
     info = weights_info(weights)
     stage = weights.parent.name
     data[name] = {"source": str(weights), "stage": stage, "exported_at": size, "shipped": str(datetime.date.today())}
     data[name].update({k: v for k, v in info.items() if k != "run"}, run=info["run"])
-    manifest.write_text(json.dumps(data, indent=2) + "\n")
+    MANIFEST.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def exported_sizes() -> dict[str, int]:
     """The input size each shipped student was converted at (``hourglass.json``), else the default."""
-    manifest = WEIGHTS / "hourglass.json"
-    data = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    data = read_manifest()
     return {name: data.get(name, {}).get("exported_at", size) for name, size in SIZES.items()}
 
 
@@ -89,8 +92,9 @@ def main() -> int:
     if args.weights:
         if not args.name:
             p.error("--name is required with weights")
-        convert(args.weights, args.name, args.size or SIZES[args.name], args.fp32_dir, args.calib_images)
-        record_provenance(args.weights, args.name, args.size or SIZES[args.name])
+        size = args.size or SIZES[args.name]
+        convert(args.weights, args.name, size, args.fp32_dir, args.calib_images)
+        record_provenance(args.weights, args.name, size)
     text = REGISTRY.read_text()
     start, end = "# HOURGLASS-REGISTRY (written by train/ship_hourglass.py)\n", "# END HOURGLASS-REGISTRY"
     new = re.sub(
