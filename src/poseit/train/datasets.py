@@ -77,21 +77,25 @@ def center_scale_from_joints(xy: np.ndarray, pad: float = LSP_EXTENT_PAD) -> tup
     return ((lo + hi) / 2).astype(np.float32), float(max(hi - lo) * pad / PIXEL_STD)
 
 
-def load_lsp(root: str | Path, split: str = "test") -> list[Sample]:
-    """Leeds Sports Pose: ``root/joints.mat`` (3, 14, 2000) 1-based x, y and a flag (0 = visible), images
-    ``root/images/im0001.jpg``...; split ``train`` (images 1-1000), ``test`` (1001-2000) or ``all``."""
+def _read_joints_mat(root: Path, what: str) -> np.ndarray:
+    """The ``joints`` array of ``root/joints.mat`` (LSP and LSP Extended store their labels so)."""
     try:
         from scipy.io import loadmat
     except ImportError:
         raise PoseItError("reading LSP's joints.mat needs scipy: pip install -e '.[train]'") from None
-
-    root = Path(root)
     mat = root / "joints.mat"
     if not mat.is_file():
-        raise PoseItError(f"LSP annotations not found: {mat}")
+        raise PoseItError(f"{what} annotations not found: {mat}")
+    return loadmat(str(mat))["joints"]
+
+
+def load_lsp(root: str | Path, split: str = "test") -> list[Sample]:
+    """Leeds Sports Pose: ``root/joints.mat`` (3, 14, 2000) 1-based x, y and a flag (0 = visible), images
+    ``root/images/im0001.jpg``...; split ``train`` (images 1-1000), ``test`` (1001-2000) or ``all``."""
+    root = Path(root)
     if split not in (*LSP_SPLITS, "all"):
         raise PoseItError(f"unknown LSP split {split!r}; choose train, test or all")
-    joints = loadmat(str(mat))["joints"]
+    joints = _read_joints_mat(root, "LSP")
     if joints.shape[:2] != (3, 14):  # LSP extended stores (14, 3, N)
         joints = joints.transpose(1, 0, 2)
     indices = range(joints.shape[2]) if split == "all" else LSP_SPLITS[split]
@@ -118,18 +122,10 @@ def load_lsp_extended(
     visible joints are labelled. ``exclude_like``: image paths (e.g. LSP test) whose near-duplicates (DCT pHash
     within ``max_distance`` bits, also mirrored) are dropped; the number dropped is in each sample's meta.
     ``indices``: only these 0-based images (default all). The one reader of the set, for training and evaluation."""
-    try:
-        from scipy.io import loadmat
-    except ImportError:
-        raise PoseItError("reading LSP's joints.mat needs scipy: pip install -e '.[train]'") from None
-
     root = Path(root)
-    mat = root / "joints.mat"
-    if not mat.is_file():
-        raise PoseItError(f"LSP Extended annotations not found: {mat}")
-    joints = loadmat(str(mat))["joints"]  # (14, 3, N)
+    joints = _read_joints_mat(root, "LSP Extended")  # (14, 3, N)
     if joints.shape[:2] != (14, 3):
-        raise PoseItError(f"{mat} holds {joints.shape}, not LSP Extended's (14, 3, N)")
+        raise PoseItError(f"{root / 'joints.mat'} holds {joints.shape}, not LSP Extended's (14, 3, N)")
     chosen = np.arange(joints.shape[2]) if indices is None else np.array([i for i in indices if i < joints.shape[2]])
     images = [str(root / "images" / f"im{i + 1:05d}.jpg") for i in chosen]
     keep = np.ones(len(images), dtype=bool)
