@@ -2,7 +2,8 @@
 process per model file): FP32 (from ``train/ship_hourglass.py --fp32-dir``), FP16 and INT8 (the shipped files)
 on LSP test (PCK@0.2) and, with ``--datasets``, the MPII camera frames (``mpii-csv``, PCKh@0.5) and LSP
 Extended test (held out of training); writes benchmarks/results/eval_hg.json (with what each student was
-converted from) and prints one table per dataset.
+converted from) and prints one table per dataset. The file keeps every model's latest result per set (each with
+its date and the training stage of the weights measured) and the last run's tables.
 
     python benchmarks/eval_hourglass.py [--fp32-dir /tmp/poseit-fp32] [--models hg-tiny hg-mobile]
         [--variants fp32 int8] [--datasets lsp mpii-csv]
@@ -64,6 +65,8 @@ def main() -> None:
             print(f"skipping {name} FP32: {model} not found (train/ship_hourglass.py writes it)")
             continue
         result = evaluate(model, dataset)
+        base = name.removesuffix("-flip")
+        result["weights"] = training_state().get(base, {}).get("stage", "?")  # what was measured, kept with it
         results[f"{dataset} {name} {variant}"] = result
         missed = result.get("missed", f"nobody {result.get('nobody', 0):.1f}%")
         rows[f"{name} {variant.upper()} (missed {missed})"] = result
@@ -82,16 +85,19 @@ def write(tables: dict[str, dict], results: dict) -> None:
     table = {d: mpii_table(rows) if d == "mpii-csv" else format_table(rows) for d, rows in tables.items() if rows}
     for d, t in table.items():
         print(f"{d} test\n{t}\n")
-    record = {
+    run = {
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
         "command": "python benchmarks/eval_hourglass.py " + " ".join(sys.argv[1:]),
         "training": training_state(),
         "table": table,
-        "results": results,
     }
+    path = RESULTS / "eval_hg.json"
+    earlier = json.loads(path.read_text()) if path.is_file() else {}
+    # every model and set measured so far, each result with the weights it was measured on; the last run's tables
+    merged = {**earlier.get("results", {}), **{k: {**r, "date": run["date"]} for k, r in results.items()}}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "eval_hg.json").write_text(json.dumps(record, indent=2))
+    path.write_text(json.dumps({**run, "results": merged}, indent=2))
 
 
 if __name__ == "__main__":
