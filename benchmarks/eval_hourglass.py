@@ -53,6 +53,7 @@ def main() -> None:
     ap.add_argument("--datasets", nargs="+", default=["lsp"], help="lsp, mpii-csv, lsp-extended")
     args = ap.parse_args()
     tables, results = {}, {}
+    state = training_state()  # the weights measured: read once, kept with every result
     for dataset, name, variant in ((d, n, v) for d in args.datasets for n in args.models for v in args.variants):
         rows = tables.setdefault(dataset, {})
         stem = name.replace("-", "_")
@@ -66,11 +67,11 @@ def main() -> None:
             continue
         result = evaluate(model, dataset)
         base = name.removesuffix("-flip")
-        result["weights"] = training_state().get(base, {}).get("stage", "?")  # what was measured, kept with it
+        result["weights"] = state.get(base, {}).get("stage", "?")
         results[f"{dataset} {name} {variant}"] = result
         missed = result.get("missed", f"nobody {result.get('nobody', 0):.1f}%")
         rows[f"{name} {variant.upper()} (missed {missed})"] = result
-        write(tables, results)  # after every run: a long benchmark interrupted keeps what it measured
+        write(tables, results, state)  # after every run: a long benchmark interrupted keeps what it measured
 
 
 def mpii_table(rows: dict[str, dict]) -> str:
@@ -81,7 +82,7 @@ def mpii_table(rows: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def write(tables: dict[str, dict], results: dict) -> None:
+def write(tables: dict[str, dict], results: dict, state: dict) -> None:
     table = {d: mpii_table(rows) if d == "mpii-csv" else format_table(rows) for d, rows in tables.items() if rows}
     for d, t in table.items():
         print(f"{d} test\n{t}\n")
@@ -89,7 +90,7 @@ def write(tables: dict[str, dict], results: dict) -> None:
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
         "command": "python benchmarks/eval_hourglass.py " + " ".join(sys.argv[1:]),
-        "training": training_state(),
+        "training": state,
         "table": table,
     }
     path = RESULTS / "eval_hg.json"
