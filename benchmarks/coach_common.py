@@ -21,13 +21,13 @@ def data_dir() -> Path:
 
 def sequence_for(video: Path, model: str = "blazepose-full", cache: Path | None = None) -> PoseSequence:
     """Keypoints of ``video`` from the engine (tracking mode), read from / written to ``cache`` when given.
-    Cache key v5 (v5: track starts refined, `PoseEstimator.refine_passes`; v4: sequences carry BlazePose world
-    landmarks and per-frame image features); a model whose weights
-    ship inside the package (the hourglass students) adds their sha256, so re-shipped weights are extracted
-    afresh."""
+    Cache key v6 (v6: upside-down fits looked at again upright, `PoseEstimator.prefer_upright`; v5: track
+    starts refined, `PoseEstimator.refine_passes`; v4: sequences carry BlazePose world landmarks and per-frame
+    image features); a model whose weights ship inside the package (the hourglass students) adds their
+    sha256, so re-shipped weights are extracted afresh."""
     if cache is None:
         return extract_poses(video, model)
-    key = hashlib.sha1(f"{video.resolve()}|{video.stat().st_size}|{model}|v5{weights_tag(model)}".encode())
+    key = hashlib.sha1(f"{video.resolve()}|{video.stat().st_size}|{model}|v6{weights_tag(model)}".encode())
     key = key.hexdigest()[:12]
     path = cache / f"{video.stem}-{key}.npz"
     if path.is_file():

@@ -156,3 +156,27 @@ def test_whole_frame_fallback_finds_people_the_detector_misses(data_dir, blazepo
     assert np.isfinite(pred).all()
     gt, visible = np.stack([s.source_joints for s in samples]), np.stack([s.source_visible for s in samples])
     assert pck_table(pred, gt, visible, samples[0].skeleton)["mean"] > 70
+
+
+@pytest.mark.parametrize("prefer_upright", [True, False])
+def test_an_upside_down_track_is_looked_at_again_upright(data_dir, blazepose_models, prefer_upright):
+    """``prefer_upright``: a track whose ROI has turned upside down (as after a bad frame with the head out of
+    view) gets an upright look and comes back upright, with the ankles below the hips; without it the
+    track stays inverted."""
+    import math
+    from dataclasses import replace
+
+    clip = data_dir / "exercise-videos" / "yuyoujiang+test_video" / "squat.mp4"
+    if not clip.is_file():
+        pytest.skip(f"clip missing: {clip}")
+    image = list(islice(open_source(clip), 31))[30].image
+    est = PoseEstimator("blazepose-full", prefer_upright=prefer_upright)
+    assert len(est(image, 0.0)) == 1 and abs(est.tracker.roi.rotation) < math.radians(30)
+    est.tracker.roi = replace(est.tracker.roi, rotation=math.pi)
+    poses = est(image, 1 / 30)
+    turn = abs(est.tracker.roi.rotation)
+    if prefer_upright:
+        hips, ankles = poses.xy[0][[23, 24], 1].mean(), poses.xy[0][[27, 28], 1].mean()
+        assert turn < math.radians(60) and ankles > hips
+    else:
+        assert turn > math.radians(120)

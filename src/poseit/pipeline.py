@@ -11,18 +11,19 @@ from the whole frame instead (``seed``), so the shipped hourglass models run on 
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from poseit.detect.choose import TILES, DetectorStrategy, Found, surest
-from poseit.detect.roi import Roi, grid_tiles
+from poseit.detect.roi import Roi, grid_tiles, normalize_radians
 from poseit.detect.tracker import LandmarkSmoother, RoiTracker
 from poseit.errors import PoseItError
 from poseit.io.sources import Frame, Source, open_source, prefetch
@@ -32,6 +33,15 @@ from poseit.runtime import RuntimeConfig
 
 MODES = ("track", "detect", "whole-frame")
 SEEDS = ("auto", "detector", "whole-frame")
+
+# A tracked fit whose ROI turns more than `UPSIDE_DOWN` from the frame's up (head below the hips) is looked at
+# again through the same ROI turned upright; that look is kept when its own ROI stays within `UPRIGHT` of the
+# frame's up (the model, shown the person upright, reads them upright). With the head out of frame (a camera
+# placed low, standing at the top of a squat) BlazePose fits the body upside down on a detector ROI or after
+# one bad frame, and the track then stays inverted (both readings hold their person score): the prior that a
+# person exercising is upright decides. A handstand read upright would need both looks to agree on upright.
+UPSIDE_DOWN = math.radians(120)
+UPRIGHT = math.radians(60)
 
 
 def detector_available() -> bool:
@@ -108,7 +118,8 @@ class PoseEstimator:
     ``"detector"``, ``"whole-frame"`` (the landmark model looks at the whole frame, padded square: fine for one
     person who fills much of it, as in a home workout) or ``"auto"`` (the detector where it has been pulled,
     else the whole frame, with a one-line notice on stderr);
-    ``smooth`` with ``smoothing``
+    ``prefer_upright`` (tracking only): a fit upside down in the frame gets a second, upright look, kept where
+    it reads the person upright (`UPSIDE_DOWN`); ``smooth`` with ``smoothing``
     (keyword options of `LandmarkSmoother`); ``model_options``: keyword options of the landmark model class
     (e.g. ``{"refine": False}`` turns off BlazePose's heatmap refinement); ``shared``: reuse the models this
     process already compiled with the same settings (a server's clients; each estimator keeps its own tracker).
@@ -139,6 +150,7 @@ class PoseEstimator:
         refine_passes: int | None = None,
         whole_frame_fallback: bool | None = None,
         seed: str = "auto",
+        prefer_upright: bool = True,
         shared: bool = False,
     ) -> None:
         if mode not in MODES:
@@ -172,6 +184,7 @@ class PoseEstimator:
         if whole_frame_fallback is None:  # images only: a video frame without a person is usually just that
             whole_frame_fallback = self.landmarks.whole_frame_fallback and mode == "detect"
         self.whole_frame_fallback = whole_frame_fallback and self.detector is not None
+        self.prefer_upright = prefer_upright and mode == "track"
         self.smoother = LandmarkSmoother(**(smoothing or {})) if smooth and mode == "track" else None
         self.times = StageTimes()
         self.detected = False  # whether the detector ran on the last frame
@@ -216,6 +229,8 @@ class PoseEstimator:
             lm = self._landmarks([image], [self.tracker.roi])[0]
         if lm is not None and self.detected:
             lm = self._refined([image], [lm])[0]
+        if lm is not None and self.prefer_upright:
+            lm = self._upright(image, lm)
         if lm is None:
             self.reset()
             return Poses.empty(self.skeleton)
@@ -332,6 +347,18 @@ class PoseEstimator:
                     found[i] = new
             active = [i for i, new in zip(active, again, strict=True) if new is not None]
         return found
+
+    def _upright(self, image: np.ndarray, lm: Landmarks) -> Landmarks:
+        """``lm``, or the landmarks of the same person seen upright where ``lm`` stands upside down and an
+        upright look confirms itself (see `UPSIDE_DOWN`)."""
+        roi = self.landmarks.next_roi(lm, lm.alignment)
+        if roi is None or abs(normalize_radians(roi.rotation)) <= UPSIDE_DOWN:
+            return lm
+        again = self._landmarks([image], [replace(roi, rotation=0.0)])[0]
+        if again is None:
+            return lm
+        turn = self.landmarks.next_roi(again, again.alignment)
+        return again if turn is not None and abs(normalize_radians(turn.rotation)) < UPRIGHT else lm
 
     def _independent(self, images: list[np.ndarray]) -> list[Poses]:
         """Detect and whole-frame modes: every frame on its own, stages batched through the async queue."""
