@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from poseit.evaluate.pck import format_table
+from poseit.models.manager import shipped_provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -31,12 +32,6 @@ def evaluate(model: str, dataset: str) -> dict:
         cmd = [sys.executable, "-m", "poseit.cli", "eval", "--dataset", dataset, "--split", "test", "--model", model]
         subprocess.run([*cmd, "--json", str(out), "--quiet"], check=True, stdout=subprocess.DEVNULL)
         return json.loads(out.read_text())
-
-
-def training_state() -> dict:
-    """What each shipped student was converted from (written by train/ship_hourglass.py)."""
-    manifest = ROOT / "src" / "poseit" / "models" / "weights" / "hourglass.json"
-    return json.loads(manifest.read_text()) if manifest.is_file() else {}
 
 
 def machine() -> str:
@@ -53,7 +48,7 @@ def main() -> None:
     ap.add_argument("--datasets", nargs="+", default=["lsp"], help="lsp, mpii-csv, lsp-extended")
     args = ap.parse_args()
     tables, results = {}, {}
-    state = training_state()  # the weights measured: read once, kept with every result
+    state = shipped_provenance()  # the weights measured: read once, kept with every result
     for dataset, name, variant in ((d, n, v) for d in args.datasets for n in args.models for v in args.variants):
         rows = tables.setdefault(dataset, {})
         stem = name.replace("-", "_")

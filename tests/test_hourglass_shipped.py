@@ -52,6 +52,16 @@ def squat_frames(data_dir: Path) -> list[np.ndarray]:
     return frames
 
 
+@pytest.mark.parametrize("name", ["hg-tiny", "hg-mobile"])
+def test_shipped_students_say_what_they_were_converted_from(name):
+    """``shipped_provenance``: the stage and step of every shipped student, at the input size it ships at."""
+    from poseit.models.manager import shipped_provenance
+
+    record = shipped_provenance()[name]
+    assert record["stage"] in record["source"] and record["step"] > 0
+    assert record["exported_at"] == _size(name)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_loads_from_the_package_without_a_cache(name, tmp_path, monkeypatch):
     monkeypatch.setenv("POSEIT_MODELS", str(tmp_path))  # an empty cache: the weights must come from the package

@@ -17,10 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from poseit.models.manager import SHIPPED_PROVENANCE, shipped_provenance
+
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "poseit" / "models" / "weights"
 REGISTRY = ROOT / "src" / "poseit" / "models" / "registry.py"
-MANIFEST = WEIGHTS / "hourglass.json"  # what each shipped student was converted from (read by the benchmarks)
 WHAT = {
     "hg-tiny": "hourglass tiny (2 stacks, depthwise, 128 channels)",
     "hg-mobile": "hourglass mobile (2 stacks, depthwise, 256 channels)",
@@ -43,25 +44,21 @@ def convert(weights: Path, name: str, size: int, fp32_dir: Path, calib: int) -> 
     subprocess.run([*poseit, "--out", str(fp32_dir), "--name", stem, "--formats", "fp32"], check=True)
 
 
-def read_manifest() -> dict:
-    return json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {}
-
-
 def record_provenance(weights: Path, name: str, size: int) -> None:
     """Record what a shipped student was converted from in ``weights/hourglass.json``."""
     from poseit.train.loop import weights_info
 
-    data = read_manifest()
+    data = shipped_provenance()
     info = weights_info(weights)
     stage = weights.parent.name
     data[name] = {"source": str(weights), "stage": stage, "exported_at": size, "shipped": str(datetime.date.today())}
     data[name].update({k: v for k, v in info.items() if k != "run"}, run=info["run"])
-    MANIFEST.write_text(json.dumps(data, indent=2) + "\n")
+    SHIPPED_PROVENANCE.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def exported_sizes() -> dict[str, int]:
     """The input size each shipped student was converted at (``hourglass.json``), else the default."""
-    data = read_manifest()
+    data = shipped_provenance()
     return {name: data.get(name, {}).get("exported_at", size) for name, size in SIZES.items()}
 
 

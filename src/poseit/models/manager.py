@@ -72,6 +72,17 @@ def artifact_path(artifact: Artifact) -> Path:
     return cache_dir() / artifact.filename
 
 
+SHIPPED_PROVENANCE = Path(__file__).resolve().parent / "weights" / "hourglass.json"
+
+
+def shipped_provenance() -> dict:
+    """What each student shipped in the package was converted from (stage, step, date; written by
+    train/ship_hourglass.py), by model name; empty where nothing was shipped."""
+    import json
+
+    return json.loads(SHIPPED_PROVENANCE.read_text()) if SHIPPED_PROVENANCE.is_file() else {}
+
+
 def is_cached(artifact: Artifact) -> bool:
     """Whether the file (and an IR's weights) is in place with the registered sha256."""
     path = artifact_path(artifact)
