@@ -73,6 +73,7 @@ def test_loads_from_the_package_without_a_cache(name, tmp_path, monkeypatch):
     model = create_landmark_model(name)
     assert isinstance(model, HeatmapLandmarks) and model.input_size == (_size(name), _size(name))
     assert model.refine_passes == 0  # a second look at found people loses on dev for the students
+    assert not model.prefer_upright  # their ROI keeps the detector's rotation: nothing confirms an upright look
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -40,6 +40,7 @@ SEEDS = ("auto", "detector", "whole-frame")
 # placed low, standing at the top of a squat) BlazePose fits the body upside down on a detector ROI or after
 # one bad frame, and the track then stays inverted (both readings hold their person score): the prior that a
 # person exercising is upright decides. A handstand read upright would need both looks to agree on upright.
+# Not for models whose ROI keeps the detector's rotation (the heatmap students): nothing could confirm the look.
 UPSIDE_DOWN = math.radians(120)
 UPRIGHT = math.radians(60)
 
@@ -119,7 +120,8 @@ class PoseEstimator:
     person who fills much of it, as in a home workout) or ``"auto"`` (the detector where it has been pulled,
     else the whole frame, with a one-line notice on stderr);
     ``prefer_upright`` (tracking only): a fit upside down in the frame gets a second, upright look, kept where
-    it reads the person upright (`UPSIDE_DOWN`); ``smooth`` with ``smoothing``
+    it reads the person upright (`UPSIDE_DOWN`; None: the model's default, on for BlazePose, off for the heatmap
+    models, whose ROI never turns by itself); ``smooth`` with ``smoothing``
     (keyword options of `LandmarkSmoother`); ``model_options``: keyword options of the landmark model class
     (e.g. ``{"refine": False}`` turns off BlazePose's heatmap refinement); ``shared``: reuse the models this
     process already compiled with the same settings (a server's clients; each estimator keeps its own tracker).
@@ -150,7 +152,7 @@ class PoseEstimator:
         refine_passes: int | None = None,
         whole_frame_fallback: bool | None = None,
         seed: str = "auto",
-        prefer_upright: bool = True,
+        prefer_upright: bool | None = None,
         shared: bool = False,
     ) -> None:
         if mode not in MODES:
@@ -184,6 +186,8 @@ class PoseEstimator:
         if whole_frame_fallback is None:  # images only: a video frame without a person is usually just that
             whole_frame_fallback = self.landmarks.whole_frame_fallback and mode == "detect"
         self.whole_frame_fallback = whole_frame_fallback and self.detector is not None
+        if prefer_upright is None:
+            prefer_upright = self.landmarks.prefer_upright
         self.prefer_upright = prefer_upright and mode == "track"
         self.smoother = LandmarkSmoother(**(smoothing or {})) if smooth and mode == "track" else None
         self.times = StageTimes()

@@ -80,6 +80,9 @@ class LandmarkModel(Model):
     # where the detector finds nobody, the whole frame is looked at and the person score decides
     # (`PoseEstimator.whole_frame_fallback`): only for models with a person-presence output
     whole_frame_fallback: bool = True
+    # a tracked fit upside down in the frame is looked at again upright (`PoseEstimator.prefer_upright`): only
+    # for models whose landmarks give their own rotation (the upright look must read the person upright)
+    prefer_upright: bool = True
 
     def __call__(self, image: np.ndarray, roi: Roi) -> Landmarks:  # type: ignore[override]
         return super().__call__(image, roi)

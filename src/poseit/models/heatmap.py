@@ -62,6 +62,9 @@ class HeatmapLandmarks(LandmarkModel):
     # frames dev PCKh 58.0 -> 56.9): the students learned the detector's ROI
     refine_passes = 0
     whole_frame_fallback = False  # no person-presence output: the share of joints found cannot tell nobody
+    # their ROI keeps the detector's rotation, so an upright look would always "confirm" itself; on dev it turned
+    # front-view push-ups (hips above the head in the image) head-down (hg-tiny WorkoutTracker dev 20 -> 19/33)
+    prefer_upright = False
 
     def __init__(
         self,
