@@ -158,7 +158,7 @@ register(
         "hg_mobile_int8",
         192,
         "0ce890604d77e99d427d1bf5ad25d585764a4e05978ce9b754dd419c0155bf01",
-        "e629f62de871d37d797dabb6756c723a80f5544b625ac496597646edd215fb99",
+        "c606cbab4695f06087abb6757569420c8d104b2d6eb52edbdcf9a71ae1e3c79b",
         "hourglass mobile (2 stacks, depthwise, 256 channels), INT8",
     )
 )
@@ -168,7 +168,7 @@ register(
         "hg_mobile_fp16",
         192,
         "d573b64e6cf4330fa24fe455484819f8293e3256d1f2a1ad51ea416bd26f9dd7",
-        "8097533f85643cadce8725c99d0c032a08a76bb0720a7a94c576d0cf73c3df07",
+        "978c9c51ea8a548a90669630ab166e4669f3d202ec5d8662b069659de88b9f3b",
         "hourglass mobile (2 stacks, depthwise, 256 channels), FP16",
     )
 )
