@@ -156,9 +156,9 @@ register(
     _hourglass(
         "hg-mobile",
         "hg_mobile_int8",
-        192,
-        "0ce890604d77e99d427d1bf5ad25d585764a4e05978ce9b754dd419c0155bf01",
-        "c606cbab4695f06087abb6757569420c8d104b2d6eb52edbdcf9a71ae1e3c79b",
+        256,
+        "7f64c18b46dd617eabf6d22948f87bb4f8a9003f31bed1da0f6a9c3ac9748f01",
+        "b5efc69daa090ab4018a15208be1c06047cc7eef62b0c9b8eb4961986afae23c",
         "hourglass mobile (2 stacks, depthwise, 256 channels), INT8",
     )
 )
@@ -166,9 +166,9 @@ register(
     _hourglass(
         "hg-mobile-fp16",
         "hg_mobile_fp16",
-        192,
-        "d573b64e6cf4330fa24fe455484819f8293e3256d1f2a1ad51ea416bd26f9dd7",
-        "978c9c51ea8a548a90669630ab166e4669f3d202ec5d8662b069659de88b9f3b",
+        256,
+        "53bf37b0e8088e1a26e4fb3a20ebe8e20e489d78b7c6bbeb33e5bddb14a8ff57",
+        "1a1d83e88fa7fe3a1b2453bdfcc46cfa5571bb11d392c50374f9b2f4497afd97",
         "hourglass mobile (2 stacks, depthwise, 256 channels), FP16",
     )
 )
