@@ -158,7 +158,7 @@ register(
         "hg_mobile_int8",
         256,
         "7f64c18b46dd617eabf6d22948f87bb4f8a9003f31bed1da0f6a9c3ac9748f01",
-        "b5efc69daa090ab4018a15208be1c06047cc7eef62b0c9b8eb4961986afae23c",
+        "520bbd914a44b9b36199c2553f0113746b9a7445563a91fe89004eb4650183dd",
         "hourglass mobile (2 stacks, depthwise, 256 channels), INT8",
     )
 )
@@ -168,7 +168,7 @@ register(
         "hg_mobile_fp16",
         256,
         "53bf37b0e8088e1a26e4fb3a20ebe8e20e489d78b7c6bbeb33e5bddb14a8ff57",
-        "1a1d83e88fa7fe3a1b2453bdfcc46cfa5571bb11d392c50374f9b2f4497afd97",
+        "0cdf65fe9f6365d0275dcc1d8ffa94bf13132e65f321f0226ddb19c950d543f0",
         "hourglass mobile (2 stacks, depthwise, 256 channels), FP16",
     )
 )
