@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "8d4333e583dcb7ed9cd45a98b8186a9a707ae2042f5df303d85229c6a6348a51",
+        "1e64f1a0560f91d2402b595e181732f921a25e065abaf6c9be2ab2180f291d3e",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "5860f1241d7ada1fda0618a4b4ca358f00e603fddebf03b98ac90b2ad8cf0f73",
+        "125ca3c9a3d0c120db38cf5f56fd9543bcb5b057781f15a2933c1ea17779064b",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
