@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "1e64f1a0560f91d2402b595e181732f921a25e065abaf6c9be2ab2180f291d3e",
+        "46f0be3ab400a10d46b73dafe32a99335013c53376d62bf29c87e075ecb94cf2",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "125ca3c9a3d0c120db38cf5f56fd9543bcb5b057781f15a2933c1ea17779064b",
+        "2a5da7178e2ef2a085d5f6e75d97b6770a4a0ca70240ef3a61d0bd7135f3b749",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
