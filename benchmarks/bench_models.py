@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 
 from bench_pipeline import DEFAULT_CLIP, cpu_name
@@ -28,18 +29,13 @@ BASELINE = "blazepose-full"
 
 def measure(model: str, clip: Path, repeats: int) -> dict:
     """In this process: median ms of the network alone and of the whole model call on one frame of ``clip``."""
-    import cv2
-
     from poseit.detect.roi import Roi
+    from poseit.io.sources import open_source
     from poseit.models import create_landmark_model
 
-    cap = cv2.VideoCapture(str(clip))
     frame = None
-    for _ in range(100):  # past the clip's title card
-        ok, image = cap.read()
-        if not ok:
-            break
-        frame = image
+    for read in islice(open_source(clip), 100):  # the 100th frame (or the last): past the clip's title card
+        frame = read.image
     if frame is None:
         raise SystemExit(f"cannot read {clip}")
     h, w = frame.shape[:2]

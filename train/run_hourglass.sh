@@ -127,7 +127,8 @@ stage t18-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T18" $CK/t17-tiny-192/weights_f
 stage t19-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T19" $CK/t18-tiny-192/weights_fp16.pt 10
 stage t20-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T20" $CK/t19-tiny-192/weights_fp16.pt 10
 # an eleventh round (from the shipped t20, 2026-12-07, on the native-bf16 EPYC): one long bf16 stage at 192 (its
-# first 297 steps under a 6,000-step plan; ~20 crops/s, data-bound, so cut to 3,000 to fit the session)
+# first 297 steps under a 6,000-step plan, at ~20 crops/s beside an evaluation, so cut to 3,000 to fit the
+# session; alone it then ran at ~65 crops/s)
 stage t21-tiny-192 hg_s2_b1_tiny 192 16 5e-4 "$T21" $CK/t20-tiny-192/weights_fp16.pt 10
 # (t21 ships: dev LSP train 75.2 -> 77.0, MPII dev 59.8 -> 60.8) and 3,000 more from it at half the rate
 stage t22-tiny-192 hg_s2_b1_tiny 192 16 2.5e-4 "$T22" $CK/t21-tiny-192/weights_fp16.pt 10

@@ -82,7 +82,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("weights", type=Path, nargs="?", help="weights_fp16.pt (omit to only refresh the registry)")
     p.add_argument("--name", choices=sorted(SIZES), help="hg-tiny or hg-mobile")
-    p.add_argument("--size", type=int, help="input size (default: hg-tiny 192, hg-mobile 256)")
+    p.add_argument("--size", type=int, help=f"input size (default by name: {SIZES})")
     p.add_argument("--fp32-dir", type=Path, default=Path("/tmp/poseit-fp32"), help="where the FP32 IR goes")
     p.add_argument("--calib-images", type=int, default=300)
     args = p.parse_args()
