@@ -2,8 +2,13 @@
 and a fixed ROI, median milliseconds of the network (`backend.infer`) and of the whole model call (crop,
 normalisation, network, decoding). Read beside `bench_pipeline.py`: it tells how much of a model's end-to-end
 frame time is the network, and what is shared by every model (decoding the video, the detector, tracking).
+Beside the times, the network's work: multiply-adds per crop of its convolutions and matrix products, counted
+from the model file's shapes (the same count for FP32, FP16 and INT8 files of one network).
 
-    python benchmarks/bench_models.py [--models hg-tiny blazepose-full ...] [--repeats 300]
+    python benchmarks/bench_models.py [--models hg-tiny blazepose-full ...] [--repeats 300] [--profile]
+
+``--profile`` adds OpenVINO's per-layer counters (PERF_COUNT), summed by layer type and kernel: where the
+network's time goes.
 
 Writes benchmarks/results/models.json and prints a table with ratios to blazepose-full.
 """
@@ -27,11 +32,60 @@ MODELS = ["blazepose-lite", "blazepose-full", "blazepose-heavy", "hg-tiny", "hg-
 BASELINE = "blazepose-full"
 
 
-def measure(model: str, clip: Path, repeats: int) -> dict:
+def multiply_adds(path: Path) -> int:
+    """Multiply-adds of one inference: every Convolution, GroupConvolution and MatMul of the model file."""
+    import numpy as np
+    import openvino as ov
+
+    total = 0
+    for op in ov.Core().read_model(str(path)).get_ordered_ops():
+        kind = op.get_type_name()
+        if kind not in ("Convolution", "GroupConvolution", "MatMul"):
+            continue
+        out = op.output(0).get_partial_shape().to_shape()
+        weights = op.input_value(1).get_partial_shape().to_shape()
+        if kind == "Convolution":  # OIHW: each output value sums Cin x kh x kw products
+            per_output = int(np.prod(weights[1:]))
+        elif kind == "GroupConvolution":  # GOIHW
+            per_output = int(np.prod(weights[2:]))
+        else:  # the reduced dimension of A x B (B may be transposed)
+            per_output = int(weights[-1] if op.get_attributes().get("transpose_b") else weights[-2])
+        total += int(np.prod(out)) * per_output
+    return total
+
+
+def layer_profile(path: Path, repeats: int) -> list[dict]:
+    """OpenVINO's per-layer times of one inference (f32 hint, latency, as the engine compiles), summed by
+    (layer type, kernel), largest first; from the last of ``repeats`` runs on a random input."""
+    import numpy as np
+    import openvino as ov
+    import openvino.properties.hint as hints
+
+    options = {
+        hints.inference_precision: ov.Type.f32,
+        hints.performance_mode: hints.PerformanceMode.LATENCY,
+        "PERF_COUNT": True,
+    }
+    compiled = ov.Core().compile_model(str(path), "CPU", options)
+    request = compiled.create_infer_request()
+    shape = tuple(compiled.inputs[0].get_partial_shape().get_min_shape())
+    x = np.random.default_rng(0).random(shape, dtype=np.float32)
+    for _ in range(repeats):
+        request.infer({0: x})
+    sums: dict[tuple[str, str], list[float]] = {}
+    for layer in request.profiling_info:
+        entry = sums.setdefault((layer.node_type, layer.exec_type), [0.0, 0])
+        entry[0] += layer.real_time.total_seconds() * 1e6
+        entry[1] += 1
+    rows = [{"layer": k[0], "kernel": k[1], "us": v[0], "count": v[1]} for k, v in sums.items() if v[0] > 0]
+    return sorted(rows, key=lambda r: -r["us"])
+
+
+def measure(model: str, clip: Path, repeats: int, profile: bool = False) -> dict:
     """In this process: median ms of the network alone and of the whole model call on one frame of ``clip``."""
     from poseit.detect.roi import Roi
     from poseit.io.sources import open_source
-    from poseit.models import create_landmark_model
+    from poseit.models import create_landmark_model, model_path
 
     frame = None
     for read in islice(open_source(clip), 100):  # the 100th frame (or the last): past the clip's title card
@@ -53,11 +107,15 @@ def measure(model: str, clip: Path, repeats: int) -> dict:
             times.append(time.perf_counter() - start)
         return statistics.median(times) * 1e3
 
-    return {
+    result = {
         "model": model,
+        "mmac": multiply_adds(model_path(model)) / 1e6,
         "network_ms": median_ms(lambda: landmarks.backend.infer(tensor)),
         "model_call_ms": median_ms(lambda: landmarks(frame, roi)),
     }
+    if profile:
+        result["layers"] = layer_profile(model_path(model), repeats)
+    return result
 
 
 def main() -> int:
@@ -65,28 +123,38 @@ def main() -> int:
     ap.add_argument("--models", nargs="+", default=MODELS)
     ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     ap.add_argument("--repeats", type=int, default=300)
+    ap.add_argument("--profile", action="store_true", help="also print per-layer times by layer type and kernel")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure this model in this process
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "models.json")
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.clip, args.repeats)))
+        print(json.dumps(measure(args.one, args.clip, args.repeats, args.profile)))
         return 0
     rows = []
     for model in args.models:
         cmd = [sys.executable, __file__, "--one", model, "--clip", str(args.clip), "--repeats", str(args.repeats)]
+        cmd += ["--profile"] if args.profile else []
         rows.append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
     base = next((r for r in rows if r["model"] == BASELINE), None)
     lines = [
         f"Measured {dt.date.today()} on {cpu_name()}; one frame of `{args.clip.name}`, fixed ROI, "
         f"{args.repeats} calls, each model in its own process; medians.",
         "",
-        f"| model | network ms | model call ms | network x {BASELINE} | model call x {BASELINE} |",
-        "|---|---:|---:|---:|---:|",
+        f"| model | multiply-adds (M) | network ms | model call ms | network x {BASELINE} | model call x {BASELINE} |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         net = base["network_ms"] / r["network_ms"] if base else float("nan")
         call = base["model_call_ms"] / r["model_call_ms"] if base else float("nan")
-        lines.append(f"| {r['model']} | {r['network_ms']:.2f} | {r['model_call_ms']:.2f} | {net:.2f} | {call:.2f} |")
+        times = f"{r['network_ms']:.2f} | {r['model_call_ms']:.2f} | {net:.2f} | {call:.2f}"
+        lines.append(f"| {r['model']} | {r['mmac']:.0f} | {times} |")
+    for r in rows if args.profile else []:
+        total = sum(layer["us"] for layer in r["layers"])
+        lines += ["", f"{r['model']}: {total:.0f} us in OpenVINO's layers; largest layer types", ""]
+        lines += ["| layer | kernel | count | us | share |", "|---|---|---:|---:|---:|"]
+        for layer in r["layers"][:8]:
+            cost = f"{layer['count']} | {layer['us']:.0f} | {layer['us'] / total:.0%}"
+            lines.append(f"| {layer['layer']} | {layer['kernel']} | {cost} |")
     print("\n".join(lines))
     args.out.write_text(json.dumps({"date": str(dt.date.today()), "cpu": cpu_name(), "rows": rows}, indent=2) + "\n")
     return 0
