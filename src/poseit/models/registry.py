@@ -138,7 +138,7 @@ register(
         "hg_tiny_int8",
         192,
         "1b78ea6c868f96430c2430284adf8cee13922cf9d3a3505160a9f73d6de46b1a",
-        "46f0be3ab400a10d46b73dafe32a99335013c53376d62bf29c87e075ecb94cf2",
+        "e79d27e362be98932fb11f3691f1f65516a673c5877c3bf093d8a31c163afda1",
         "hourglass tiny (2 stacks, depthwise, 128 channels), INT8",
     )
 )
@@ -148,7 +148,7 @@ register(
         "hg_tiny_fp16",
         192,
         "425dc4e804914d3993d93bb1c2b5a02b9211bec6346a2b6f821a1619e8bfafba",
-        "2a5da7178e2ef2a085d5f6e75d97b6770a4a0ca70240ef3a61d0bd7135f3b749",
+        "33c3454f8a5663a610dbb29d92daa9fa632ce3856e7bfcbef932b7d41d22f284",
         "hourglass tiny (2 stacks, depthwise, 128 channels), FP16",
     )
 )
