@@ -5,7 +5,10 @@ frame time is the network, and what is shared by every model (decoding the video
 Beside the times, the network's work: multiply-adds per crop of its convolutions and matrix products, counted
 from the model file's shapes (the same count for FP32, FP16 and INT8 files of one network).
 
-    python benchmarks/bench_models.py [--models hg-tiny blazepose-full ...] [--repeats 300] [--profile]
+    python benchmarks/bench_models.py [--models hg-tiny blazepose-full ...] [--rounds 3] [--repeats 300] [--profile]
+
+Each round runs every model once, in turn (interleaved, as bench_pipeline.py); the table gives the medians over
+rounds, so a neighbour's burst on a shared machine moves one round, not one model.
 
 ``--profile`` adds OpenVINO's per-layer counters (PERF_COUNT), summed by layer type and kernel: where the
 network's time goes.
@@ -123,6 +126,7 @@ def main() -> int:
     ap.add_argument("--models", nargs="+", default=MODELS)
     ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     ap.add_argument("--repeats", type=int, default=300)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--profile", action="store_true", help="also print per-layer times by layer type and kernel")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure this model in this process
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "models.json")
@@ -130,15 +134,23 @@ def main() -> int:
     if args.one:
         print(json.dumps(measure(args.one, args.clip, args.repeats, args.profile)))
         return 0
+    runs: dict[str, list[dict]] = {model: [] for model in args.models}
+    for r in range(args.rounds):
+        for model in args.models:
+            cmd = [sys.executable, __file__, "--one", model, "--clip", str(args.clip), "--repeats", str(args.repeats)]
+            cmd += ["--profile"] if args.profile and r == args.rounds - 1 else []
+            runs[model].append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
     rows = []
-    for model in args.models:
-        cmd = [sys.executable, __file__, "--one", model, "--clip", str(args.clip), "--repeats", str(args.repeats)]
-        cmd += ["--profile"] if args.profile else []
-        rows.append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
+    for results in runs.values():
+        row = {**results[-1], "rounds": len(results)}
+        for key in ("network_ms", "model_call_ms"):
+            row[f"{key}_runs"] = [res[key] for res in results]
+            row[key] = statistics.median(row[f"{key}_runs"])
+        rows.append(row)
     base = next((r for r in rows if r["model"] == BASELINE), None)
     lines = [
         f"Measured {dt.date.today()} on {cpu_name()}; one frame of `{args.clip.name}`, fixed ROI, "
-        f"{args.repeats} calls, each model in its own process; medians.",
+        f"{args.repeats} calls, each model in its own process, {args.rounds} interleaved rounds; medians.",
         "",
         f"| model | multiply-adds (M) | network ms | model call ms | network x {BASELINE} | model call x {BASELINE} |",
         "|---|---:|---:|---:|---:|---:|",
@@ -156,7 +168,8 @@ def main() -> int:
             cost = f"{layer['count']} | {layer['us']:.0f} | {layer['us'] / total:.0%}"
             lines.append(f"| {layer['layer']} | {layer['kernel']} | {cost} |")
     print("\n".join(lines))
-    args.out.write_text(json.dumps({"date": str(dt.date.today()), "cpu": cpu_name(), "rows": rows}, indent=2) + "\n")
+    summary = {"date": str(dt.date.today()), "cpu": cpu_name(), "rounds": args.rounds, "rows": rows}
+    args.out.write_text(json.dumps(summary, indent=2) + "\n")
     return 0
 
 
