@@ -28,6 +28,8 @@ import time
 from itertools import islice
 from pathlib import Path
 
+import numpy as np
+
 from bench_pipeline import DEFAULT_CLIP, cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +39,6 @@ BASELINE = "blazepose-full"
 
 def multiply_adds(path: Path) -> int:
     """Multiply-adds of one inference: every Convolution, GroupConvolution and MatMul of the model file."""
-    import numpy as np
     import openvino as ov
 
     total = 0
@@ -57,10 +58,9 @@ def multiply_adds(path: Path) -> int:
     return total
 
 
-def layer_profile(path: Path, repeats: int) -> list[dict]:
-    """OpenVINO's per-layer times of one inference (f32 hint, latency, as the engine compiles), summed by
-    (layer type, kernel), largest first; from the last of ``repeats`` runs on a random input."""
-    import numpy as np
+def layer_profile(path: Path, tensor: np.ndarray, repeats: int) -> list[dict]:
+    """OpenVINO's per-layer times of one inference of ``tensor`` (f32 hint, latency, as the engine compiles),
+    summed by (layer type, kernel), largest first; from the last of ``repeats`` runs."""
     import openvino as ov
     import openvino.properties.hint as hints
 
@@ -71,10 +71,8 @@ def layer_profile(path: Path, repeats: int) -> list[dict]:
     }
     compiled = ov.Core().compile_model(str(path), "CPU", options)
     request = compiled.create_infer_request()
-    shape = tuple(compiled.inputs[0].get_partial_shape().get_min_shape())
-    x = np.random.default_rng(0).random(shape, dtype=np.float32)
     for _ in range(repeats):
-        request.infer({0: x})
+        request.infer({0: tensor})
     sums: dict[tuple[str, str], list[float]] = {}
     for layer in request.profiling_info:
         entry = sums.setdefault((layer.node_type, layer.exec_type), [0.0, 0])
@@ -117,7 +115,7 @@ def measure(model: str, clip: Path, repeats: int, profile: bool = False) -> dict
         "model_call_ms": median_ms(lambda: landmarks(frame, roi)),
     }
     if profile:
-        result["layers"] = layer_profile(model_path(model), repeats)
+        result["layers"] = layer_profile(model_path(model), tensor, repeats)
     return result
 
 
