@@ -164,6 +164,7 @@ def kill_after_rep_1(url: str, jpegs: list[bytes], kill, where=lambda pid: True)
     kill(replica_pid(before[-1]))
     lost_at = time.monotonic()
     after, reconnects, back_in, sent = [], 0, None, True
+    before_reconnect = 0  # answers read on the killed replica's connection (the frame in flight, if it finished)
     while i < len(jpegs):
         try:
             if not sent:
@@ -176,6 +177,7 @@ def kill_after_rep_1(url: str, jpegs: list[bytes], kill, where=lambda pid: True)
             reconnects += 1
             continue
         after.append(answer)
+        before_reconnect += not reconnects
         if answer["type"] == "result" and back_in is None and reconnects:
             back_in = time.monotonic() - lost_at
         i += 1
@@ -185,6 +187,7 @@ def kill_after_rep_1(url: str, jpegs: list[bytes], kill, where=lambda pid: True)
         "session": started["session"],
         "killed": killed,
         "after": after,
+        "before_reconnect": before_reconnect,
         "reconnects": reconnects,
         "back_in": back_in,
         "summary": summary,
@@ -200,7 +203,10 @@ def assert_no_rep_lost(app: RayServe, run: dict) -> list[dict]:
     assert run["reconnects"] >= 1  # the killed replica held the WebSocket
     results = [a for a in run["after"] if a["type"] == "result"]
     assert results and run["back_in"] is not None and run["back_in"] < 8.0, run["back_in"]
-    assert run["killed"] not in {r["replica"] for r in results}
+    # the frame in flight may have been answered before the SIGKILL landed (delivered through the proxy after it):
+    # at most that one answer, read before the reconnect, comes from the killed replica; none after
+    assert run["before_reconnect"] <= 1, run["before_reconnect"]
+    assert run["killed"] not in {r["replica"] for r in run["after"][run["before_reconnect"] :]}
     assert all(r["reps"] >= 1 for r in results)  # the count goes on from the database
     store = Store(app.db, interrupt_live=False)
     detail = store.session(run["session"])
