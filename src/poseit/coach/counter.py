@@ -1,41 +1,56 @@
-"""The rep counter: a streaming state machine over one driving signal, with hysteresis.
+"""The rep counter: a streaming detector of complete movement cycles of one driving signal.
 
-Fed one frame at a time (``update``), so the same code counts live and offline. It is robust to:
+A rep is a complete cycle *relative to the person's own range*: the signal leaves the person's rest position,
+travels at least `CycleKnobs.turn_share` of their typical range of motion, and comes back at least
+`CycleKnobs.return_share` of the way. The typical range starts as the exercise definition's rest->turn span and
+is then learned from the person's counted reps (the median of the last `CycleKnobs.memory`), so a phone that
+foreshortens a curl, or a person who squats deeper than the definition, is counted on their own scale. How deep
+a rep went is feedback on a counted rep, never a reason to drop it; ``strict=True`` brings back
+competition-style "no rep" rules: the definition's own rest and turn thresholds must both be reached.
 
-- jitter: hysteresis between the ``rest`` and ``leave`` thresholds, and reps shorter than ``min_rep_s`` are
-  ignored;
+Fed one frame at a time (``update``): the same code counts live and offline. Robust to
+
+- jitter: hysteresis (a rep begins only ``band`` past the rest it left: the definition's rest->leave distance)
+  and reps shorter than ``min_rep_s`` are ignored;
 - dropped frames, short occlusions, a person briefly out of posture: frames without a value are skipped; only
   a gap longer than ``max_gap_s`` abandons the rep in progress;
 - cuts and a person leaving the frame: ``cut=True`` (or a long gap) ends the rep in progress; one that had
-  reached its turn is recorded as partial, and counting resumes from the next rest position;
+  turned is recorded as partial, and counting resumes from the next rest position;
 - pauses at the top or bottom: states persist until the signal crosses the next threshold;
-- one frame at rest in the middle of a rep (a pose glitch: on a dev pull-up the elbow read 70, 143, 119 deg on
-  three frames at the top): a return to rest ends the rep only where the next frame with a value stays on the
-  rest side of ``leave`` (the rep's event comes one frame later);
-- partial reps (back to rest without reaching ``turn``) are counted separately;
-- the clip ending while the person holds still on the way back, past ``leave`` but short of ``rest`` (a
-  straight arm that reads a few degrees short), for `END_HOLD_S`: that rep is finished, not cut short.
+- one frame back at rest in the middle of a rep (a pose glitch): a return ends the rep only where the next
+  frame with a value stays returned.
 
-A clip may start mid-rep: a first value between ``leave`` and ``turn`` joins that rep (it counts if its turn
-and return are seen); a first value already past ``turn`` waits for the next rest position.
+A partial rep is an attempt that does not complete the cycle: it turned but the video cut, the person was lost
+or the clip ended before the return (``cut``, ``gap``, ``end``), or it came back having travelled less than
+``turn_share`` of the typical range but at least ``partial_share`` of it (``shallow``).
 
-The counter reads *depth*: 0 at the rest threshold, 1 at the turn threshold (`Phases.depth` maps a signal onto
-it), so one counter serves every signal, and a definition may drive it with different signals per view.
+The counter reads *depth*: 0 at the definition's rest threshold, 1 at its turn (`Phases.depth`), so one counter
+serves every signal.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
 
 from poseit.coach.library import Phases
 
-FRESH, REST, DOWN, TURNED, IDLE = "fresh", "rest", "down", "turned", "idle"
-# At the end of the stream, a rep back on the rest side of ``leave`` and still there (within END_HOLD_SPREAD of
-# depth) for END_HOLD_S is finished: on a dev push-up clip the person is back at the top and holds it for the
-# last 0.3 s at a 3D elbow of 144-146 deg, short of the definition's 150, and was told "Rep not finished".
-END_HOLD_S = 0.25
-END_HOLD_SPREAD = 0.1
+FRESH, REST, DOWN, TURNED = "fresh", "rest", "down", "turned"
+REST_TOLERANCE = 0.1  # depth: frames this close to the most rested one are still "at the top"
+
+
+@dataclass(frozen=True)
+class CycleKnobs:
+    """The counter's knobs, in shares of the person's typical range of motion (depth units)."""
+
+    turn_share: float = 0.5  # a rep travels at least this share of the typical range ...
+    return_share: float = 0.7  # ... and comes back at least this share of the way it went
+    partial_share: float = 0.25  # a shallower attempt than turn_share, but past this, is a partial
+    memory: int = 5  # the typical range is the median of the last this many counted reps
+    rest_window_s: float = 3.0  # the rest a rep leaves is the most rested depth of the last this many seconds
+    min_amplitude: float = 0.5  # never a rep below this (depth units): jitter and shifts of position
 
 
 @dataclass
@@ -49,32 +64,65 @@ class RepEvent:
     turn_s: float
     end_s: float
     complete: bool
-    extreme: float  # depth at the turn (1 = exactly the turn threshold)
+    extreme: float  # depth at the turn (1 = exactly the definition's turn threshold)
     reason: str = ""  # for partial reps: "shallow", "cut", "gap" or "end"
+    amplitude: float = float("nan")  # depth travelled from the rest it left to the turn
+    typical: float = float("nan")  # the typical range of motion when the rep ended
 
     @property
     def duration_s(self) -> float:
         return self.end_s - self.start_s
 
+    @property
+    def relative_depth(self) -> float:
+        """The rep's range as a share of the person's typical range (1 = as deep as usual)."""
+        return self.amplitude / self.typical if self.typical > 0 else float("nan")
 
+
+@dataclass
+class _Rep:
+    start: tuple[int, float]
+    rest: float  # the rest depth it left
+    extreme: tuple[int, float, float] = (0, 0.0, -math.inf)  # frame, time, depth
+
+    @property
+    def amplitude(self) -> float:
+        return self.extreme[2] - self.rest
+
+
+@dataclass
 class RepCounter:
-    """Counts reps of one exercise from its driving signal (see the module doc)."""
+    """Counts reps of one exercise from its depth signal (see the module doc)."""
 
-    def __init__(self, phases: Phases) -> None:
-        self.phases = phases
-        # internally "more rested is higher": x = -depth; rest at 0, the turn at -1
-        self._rest, self._leave, self._turn = 0.0, -phases.depth(phases.leave), -1.0
+    phases: Phases
+    strict: bool = False
+    knobs: CycleKnobs = field(default_factory=CycleKnobs)
+
+    def __post_init__(self) -> None:
+        self.band = float(self.phases.depth(self.phases.leave))  # hysteresis: rest -> leave, in depth units
         self.reps: list[RepEvent] = []
         self.partials: list[RepEvent] = []
         self.state = FRESH
-        self._last_valid: tuple[int, float] | None = None  # (frame, time) of the last frame with a value
-        self._rest_at: tuple[int, float] = (0, 0.0)  # last frame at the top of the rest position: a rep starts here
-        self._rest_peak = -math.inf  # the most rested value seen since entering rest
-        self._tolerance = 0.1
-        self._start: tuple[int, float] = (0, 0.0)
-        self._extreme: tuple[int, float, float] = (0, 0.0, math.inf)  # frame, time, value (normalised)
-        self._recent: list[tuple[float, float]] = []  # (time, x) of the valid frames of the last END_HOLD_S
-        self._pending: tuple[int, float, float] | None = None  # a return to rest waiting for the next frame
+        self.amplitudes: list[float] = []  # of the counted reps
+        self._last_valid: tuple[int, float] | None = None
+        self._rest = math.inf  # the most rested depth of the recent rest frames
+        self._recent: deque[tuple[float, float]] = deque()  # (time, depth) of the recent rest frames
+        self._rest_at: tuple[int, float] = (0, 0.0)  # last frame at the top of the rest position
+        self._rep: _Rep | None = None
+        self._pending: tuple[int, float, float] | None = None  # a return waiting for the next frame
+
+    # --- the person's range ----------------------------------------------------------------------------------
+    @property
+    def typical(self) -> float:
+        """The person's typical range of motion in depth units: the definition's span (1) until a rep is
+        counted, then the median of the last `CycleKnobs.memory` counted reps."""
+        if not self.amplitudes:
+            return 1.0
+        return float(statistics.median(self.amplitudes[-self.knobs.memory :]))
+
+    def turn_at(self) -> float:
+        """Depth a rep must travel from its rest to count."""
+        return max(self.knobs.min_amplitude, self.knobs.turn_share * self.typical)
 
     @property
     def count(self) -> int:
@@ -84,6 +132,7 @@ class RepCounter:
     def partial_count(self) -> int:
         return len(self.partials)
 
+    # --- frames ----------------------------------------------------------------------------------------------
     def update(
         self, frame: int, time_s: float, depth: float | None, ok: bool = True, cut: bool = False
     ) -> RepEvent | None:
@@ -98,103 +147,95 @@ class RepCounter:
             if self._last_valid is not None and time_s - self._last_valid[1] > self.phases.max_gap_s:
                 ended = self._abandon("gap") or ended
             return ended
-        x = -float(depth)  # type: ignore[arg-type]
+        d = float(depth)  # type: ignore[arg-type]
         self._last_valid = (frame, time_s)
-        self._recent.append((time_s, x))
-        while len(self._recent) > 2 and time_s - self._recent[1][0] >= END_HOLD_S:
-            self._recent.pop(0)  # keep the last END_HOLD_S and the frame just before it
         if self._pending is not None:
-            if x > self._leave:  # the return holds: the rep ended there
+            if self._returned(d):  # the return holds: the rep ended on the pending frame
                 ended = self._confirm() or ended
-            else:  # one frame at rest in the middle of a rep is a pose glitch: ride over it
+            else:  # one frame back in the middle of a rep is a pose glitch: ride over it
                 self._pending = None
-        if self.state == FRESH:
-            if x > self._leave:
-                self._enter_rest(frame, time_s, x)
-            elif x > self._turn:  # joined a rep in progress
-                self._begin(frame, time_s, x)
-            else:
-                self.state = IDLE
+        if self.state in (FRESH, REST):
+            self._at_rest(frame, time_s, d)
+            if d >= self._rest + self.band:
+                self._rep = _Rep(self._rest_at, self._rest, (frame, time_s, d))
+                self.state, self._recent = DOWN, deque()
             return ended
-        if self.state == IDLE:
-            if x >= self._rest:
-                self._enter_rest(frame, time_s, x)
-            return ended
-        if self.state == REST:
-            if x >= self._rest_peak - self._tolerance:  # still at the top of the rest position
-                self._rest_at, self._rest_peak = (frame, time_s), max(self._rest_peak, x)
-            elif x <= self._leave:
-                self._begin(*self._rest_at, x)
-                # the deepest frame so far is this one (not the rest frame the rep starts from: a shallow
-                # attempt that only just passes leave was reported with the value at the top, "Partial push-up:
-                # elbows bent only to 166 deg")
-                self._extreme = (frame, time_s, x)
-            return ended
-        self._track(frame, time_s, x)
-        if self.state == DOWN and x <= self._turn:
+        assert self._rep is not None
+        if d > self._rep.extreme[2]:
+            self._rep.extreme = (frame, time_s, d)
+        if self.state == DOWN and self._turned(self._rep):
             self.state = TURNED
-        if x >= self._rest:  # back at rest: the rep ends here if the next frame with a value stays there
-            self._pending = (frame, time_s, x)
+        if self._returned(d):  # back: the rep ends here if the next frame with a value stays back
+            self._pending = (frame, time_s, d)
         return ended
 
+    def finish(self) -> RepEvent | None:
+        """End of stream: a pending return ends its rep; a rep that turned and did not come back is partial."""
+        if self._pending is not None:
+            return self._confirm()
+        return self._abandon("end")
+
+    # --- internals -------------------------------------------------------------------------------------------
+    def _at_rest(self, frame: int, time_s: float, d: float) -> None:
+        """Follow the rest position: its most rested depth over the last `CycleKnobs.rest_window_s` (a stale
+        glitch does not stay the reference), and the last frame near it (where a rep starts)."""
+        self.state = REST
+        self._recent.append((time_s, d))
+        while self._recent and time_s - self._recent[0][0] > self.knobs.rest_window_s:
+            self._recent.popleft()
+        self._rest = min(v for _, v in self._recent)
+        if d <= self._rest + REST_TOLERANCE:
+            self._rest_at = (frame, time_s)
+
+    def _turned(self, rep: _Rep) -> bool:
+        if self.strict:
+            return rep.extreme[2] >= 1.0
+        return rep.amplitude >= self.turn_at()
+
+    def _returned(self, d: float) -> bool:
+        """Whether ``d`` is back far enough to end the rep in progress (a shallow attempt: back past ``band``)."""
+        rep = self._rep
+        if rep is None or self.state not in (DOWN, TURNED):
+            return False
+        if self.strict:
+            return d <= 0.0
+        if self.state == DOWN:
+            return d <= rep.rest + self.band / 2
+        return d <= rep.extreme[2] - self.knobs.return_share * rep.amplitude
+
     def _confirm(self) -> RepEvent | None:
-        assert self._pending is not None
-        frame, time_s, x = self._pending
+        assert self._pending is not None and self._rep is not None
+        frame, time_s, d = self._pending
         self._pending = None
         turned = self.state == TURNED
         rep = self._close(frame, time_s, complete=turned, reason="" if turned else "shallow")
-        self._enter_rest(frame, time_s, x)
+        self.state, self._rep, self._recent = REST, None, deque([(time_s, d)])
+        self._rest, self._rest_at = d, (frame, time_s)
         return rep
-
-    def finish(self) -> RepEvent | None:
-        """End of stream: a rep that reached its turn but not rest again is recorded as partial, unless the
-        person has come back past ``leave`` and holds still there (see `END_HOLD_S`): then it is complete."""
-        if self._pending is not None:
-            return self._confirm()
-        if self.state == TURNED and self._last_valid is not None and self._holding_back():
-            rep = self._close(*self._last_valid, complete=True, reason="")
-            self.state, self._last_valid = FRESH, None
-            if rep is not None:
-                return rep
-        return self._abandon("end")
-
-    def _holding_back(self) -> bool:
-        if not self._recent or self._recent[-1][0] - self._recent[0][0] < END_HOLD_S - 1e-6:
-            return False
-        xs = [v for _, v in self._recent]
-        return min(xs) > self._leave and max(xs) - min(xs) <= END_HOLD_SPREAD
-
-    # --- internals -----------------------------------------------------------------------------
-    def _enter_rest(self, frame: int, time_s: float, x: float) -> None:
-        self.state, self._rest_at, self._rest_peak = REST, (frame, time_s), x
-
-    def _begin(self, frame: int, time_s: float, x: float) -> None:
-        self.state = DOWN
-        self._start = (frame, time_s)
-        self._extreme = (frame, time_s, x)
-
-    def _track(self, frame: int, time_s: float, x: float) -> None:
-        if x < self._extreme[2]:
-            self._extreme = (frame, time_s, x)
 
     def _close(self, frame: int, time_s: float, complete: bool, reason: str) -> RepEvent | None:
-        start, start_s = self._start
+        rep = self._rep
+        assert rep is not None
+        start, start_s = rep.start
         if time_s - start_s < self.phases.min_rep_s:
             return None
-        turn, turn_s, x = self._extreme
-        rep = RepEvent(start, turn, frame, start_s, turn_s, time_s, complete, -x, reason)
-        (self.reps if complete else self.partials).append(rep)
-        return rep
+        if not complete and reason == "shallow" and rep.amplitude < self.knobs.partial_share * self.typical:
+            return None  # a wobble, not an attempt
+        turn, turn_s, depth = rep.extreme
+        event = RepEvent(start, turn, frame, start_s, turn_s, time_s, complete, depth, reason, rep.amplitude)
+        if complete:
+            self.amplitudes.append(rep.amplitude)
+        event.typical = self.typical
+        (self.reps if complete else self.partials).append(event)
+        return event
 
     def _abandon(self, reason: str) -> RepEvent | None:
-        if self._pending is not None:  # it was back at rest before the cut or gap: that rep was finished
+        if self._pending is not None:  # it was back before the cut or gap: that rep was finished
             rep = self._confirm()
-            self.state, self._last_valid, self._recent = FRESH, None, []
+            self.state, self._last_valid, self._recent = FRESH, None, deque()
             return rep
-        rep = None
+        event = None
         if self.state == TURNED and self._last_valid is not None:
-            rep = self._close(*self._last_valid, complete=False, reason=reason)
-        self.state = FRESH
-        self._last_valid = None
-        self._recent = []
-        return rep
+            event = self._close(*self._last_valid, complete=False, reason=reason)
+        self.state, self._last_valid, self._rep, self._recent = FRESH, None, None, deque()
+        return event

@@ -1,9 +1,10 @@
-"""The coach live, frame by frame: ``poseit run SOURCE --exercise squat`` shows counts and feedback.
+"""The coach, frame by frame: ``poseit run SOURCE --exercise squat``, ``poseit serve`` and ``poseit analyze``.
 
-`LiveCoach` is a `poseit.runner.FrameHook`. It keeps the last few seconds of keypoints, computes the same
-(causal) kinematics as the offline analysis on them, and feeds the driving signal of the newest frame to the
-same streaming `RepCounter`; so a video gives the same reps live as with ``poseit analyze`` (up to the few
-frames of history the buffer drops). Finished reps are checked against the form rules at once.
+`LiveCoach` is a `poseit.runner.FrameHook` and the one rep-counting path of the product: it keeps the last
+`BUFFER_S` of keypoints, computes the driving signal on them (`poseit.coach.drive`) and feeds the newest
+frame's depth to the streaming cycle counter (`RepCounter`); finished reps are judged against the form rules at
+once. The offline analysis runs this same coach over a whole sequence (`feed_sequence`), so ``poseit analyze``
+and the web app give the same count on the same frames.
 
 ``--exercise any`` re-counts the periodicity of the history every half second; ``auto`` watches the first
 moving seconds, recognises the exercise, then counts as that exercise (replaying what it has seen).
@@ -12,30 +13,22 @@ moving seconds, recognises the exercise, then counts as that exercise (replaying
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from poseit.coach.analysis import (
-    ANY,
-    AUTO,
-    Driving,
-    FormIssue,
-    check_rep,
-    choose_exercise,
-    driving_signal,
-    partial_feedback,
-    person_jumps,
-    posture_mask,
-    signal_of,
-    told_partial,
-)
 from poseit.coach.counter import RepCounter, RepEvent
+from poseit.coach.drive import Driving, driving_signal, person_jumps, posture_mask, signal_of
+from poseit.coach.form import check_rep
 from poseit.coach.frames import FrameFeatures, cut_now, frame_features
+from poseit.coach.fusion import ANY, AUTO, choose_exercise
+from poseit.coach.judge import partial_feedback, rep_metrics, told_partial
 from poseit.coach.kinematics import Body
 from poseit.coach.library import Exercise, get_exercise
 from poseit.coach.periodic import PeriodicResult
 from poseit.coach.report import FEEDBACK_SHOW_S, status_lines
+from poseit.coach.results import Analysis, FormIssue, Rep
 from poseit.coach.sequence import PoseSequence, person_arrays, stack_world
 from poseit.pipeline import PoseResult
 
@@ -48,12 +41,19 @@ PIXELS_EVERY_S = 10.0  # ``any`` re-measures the pixels' periodicity this often 
 class LiveCoach:
     """Frame hook for `poseit.runner.run`: returns the overlay lines and a ``coach`` JSON Lines key."""
 
-    def __init__(self, exercise: str, skeleton: str, fps: float = 30.0) -> None:
-        self.requested = exercise
-        self.skeleton, self.fps = skeleton, fps
+    def __init__(
+        self, exercise: str | Exercise, skeleton: str, fps: float = 30.0, min_score: float = 0.3, strict: bool = False
+    ) -> None:
+        self.requested = exercise.id if isinstance(exercise, Exercise) else exercise
+        self.skeleton, self.fps, self.min_score, self.strict = skeleton, fps, min_score, strict
         self.exercise: Exercise | None = None
-        self.mode = exercise
-        if exercise not in (AUTO, ANY):
+        self.mode = self.requested
+        # what the counter saw, frame by frame: (frame, time, depth, value, source, ok, cut)
+        self.trace: list[tuple[int, float, float, float, int, bool, bool]] = []
+        self.judged: list[tuple[RepEvent, list[FormIssue]]] = []  # each rep (complete or partial) and its issues
+        if isinstance(exercise, Exercise):
+            self._start(exercise)
+        elif exercise not in (AUTO, ANY):
             self._start(get_exercise(exercise))
         history = ANY_HISTORY_S if exercise in (AUTO, ANY) else BUFFER_S
         # (frame, time, xy, scores, (thumbnail, histogram)) of the last frames
@@ -68,13 +68,35 @@ class LiveCoach:
 
     def _start(self, exercise: Exercise) -> None:
         self.exercise, self.mode = exercise, exercise.id
-        self.counter = RepCounter(exercise.phases) if exercise.phases is not None else None
+        self.counter = RepCounter(exercise.phases, strict=self.strict) if exercise.phases is not None else None
 
     # --- per frame ---------------------------------------------------------------------------------------------
     def __call__(self, result: PoseResult) -> tuple[list[str], dict[str, Any]]:
-        frame, t = result.frame.index, float(result.frame.time_s)
         xy, scores, world = person_arrays(result.poses, self.skeleton, with_world=True)
-        self._frames.append((frame, t, xy, scores, frame_features(result.frame.image), world))
+        features = frame_features(result.frame.image)
+        return self.step(result.frame.index, float(result.frame.time_s), xy, scores, world, features)
+
+    def feed_sequence(self, seq: PoseSequence) -> None:
+        """Coach a recorded sequence frame by frame, then `close` (what ``poseit analyze`` does)."""
+        for i in range(len(seq)):
+            world = None if seq.world is None else seq.world[i]
+            features = None if seq.frames is None else (seq.frames.thumbs[i], seq.frames.hists[i])
+            self.step(i, float(seq.times[i]), seq.xy[i], seq.scores[i], world, features)
+        self.close()
+
+    def step(
+        self,
+        frame: int,
+        t: float,
+        xy: np.ndarray,
+        scores: np.ndarray,
+        world: np.ndarray | None = None,
+        features: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[list[str], dict[str, Any]]:
+        """One frame: the person's (K, 2) keypoints, (K,) scores, optional (K, 3) world landmarks and image
+        features (`frame_features`; None: no shot-boundary detection). Returns the overlay lines and the
+        ``coach`` record."""
+        self._frames.append((frame, t, xy, scores, features, world))
         self._seen += 1
         event = None
         if self.mode == AUTO:
@@ -91,14 +113,15 @@ class LiveCoach:
         xy = np.stack([f[2] for f in frames])
         scores = np.stack([f[3] for f in frames])
         times = np.array([f[1] for f in frames])
-        images = FrameFeatures.stack([f[4] for f in frames])
-        world = stack_world([f[5] for f in frames], xy.shape[1])  # 3D signals, as offline, where the model has them
+        feats = [f[4] for f in frames]
+        images = None if any(f is None for f in feats) else FrameFeatures.stack(feats)
+        world = stack_world([f[5] for f in frames], xy.shape[1])  # 3D signals where the model has them
         return PoseSequence(xy, scores, self.skeleton, self.fps, times, world=world, frames=images)
 
     def _step_exercise(self) -> RepEvent | None:
         assert self.exercise is not None
         seq = self._sequence(round(BUFFER_S * self.fps))
-        body = Body.from_sequence(seq)
+        body = Body.from_sequence(seq, self.min_score)
         first = self._frames[-len(seq)][0]
         frame, t = self._frames[-1][0], self._frames[-1][1]
         if self.exercise.is_hold:
@@ -106,47 +129,41 @@ class LiveCoach:
             return None
         drive = driving_signal(body, self.exercise, body.views())
         ok = bool(posture_mask(body, self.exercise)[-1])
-        assert seq.frames is not None
-        moved = bool(person_jumps(body)[-1])
-        cut = cut_now(seq.frames.slice(max(0, len(seq) - round(2 * self.fps)), len(seq)), self.fps, moved)
-        event = self.counter.update(frame, t, float(drive.depth[-1]), ok, cut)
+        cut = False
+        if seq.frames is not None:
+            moved = bool(person_jumps(body)[-1])
+            cut = cut_now(seq.frames.slice(max(0, len(seq) - round(2 * self.fps)), len(seq)), self.fps, moved)
+        depth = float(drive.depth[-1])
+        self.trace.append((frame, t, depth, float(drive.value[-1]), int(drive.source[-1]), ok, cut))
+        self._drive_names = (drive.names, drive.messages)
+        event = self.counter.update(frame, t, depth, ok, cut)
         if event is not None:
             self._judge(body, drive, event, first)
         return event
 
     def _judge(self, body: Body, drive: Driving, event: RepEvent, first: int) -> None:
         """Form feedback for a rep that just ended (frames shifted into the buffer)."""
-        assert self.exercise is not None
+        assert self.exercise is not None and self.counter is not None
         number = self.counter.count if event.complete else self.counter.count + 1
-        now = event.end_s
-        local = RepEvent(
-            max(0, event.start - first),
-            max(0, event.turn - first),
-            event.end - first,
-            event.start_s,
-            event.turn_s,
-            event.end_s,
-            event.complete,
-            event.extreme,
-            event.reason,
+        local = replace(
+            event, start=max(0, event.start - first), turn=max(0, event.turn - first), end=event.end - first
         )
+        found: list[FormIssue] = []
         if not event.complete:
-            if not told_partial(body, local):
-                return
-            value, message = partial_feedback(drive, local)
-            self.issues.append(
-                (
-                    now,
-                    FormIssue(number, event.turn, event.turn_s, "partial_rep", message, "warning", value, partial=True),
+            if told_partial(body, local):
+                value, message = partial_feedback(drive, local)
+                found.append(
+                    FormIssue(number, event.turn, event.turn_s, "partial_rep", message, "warning", value, partial=True)
                 )
-            )
-            return
-        views = body.views()[local.start : local.end + 1]
-        known = [v for v in views if v != "unknown"]
-        view = max(set(known), key=known.count) if known else "unknown"
-        for issue in check_rep(body, self.exercise, local, number, view, body.times, drive.depth):
-            issue.frame += first
-            self.issues.append((now, issue))
+        else:
+            views = body.views()[local.start : local.end + 1]
+            known = [v for v in views if v != "unknown"]
+            view = max(set(known), key=known.count) if known else "unknown"
+            for issue in check_rep(body, self.exercise, local, number, view, body.times, drive.depth):
+                issue.frame += first
+                found.append(issue)
+        self.issues += [(event.end_s, issue) for issue in found]
+        self.judged.append((event, found))
 
     def _step_hold(self, body: Body, t: float) -> None:
         assert self.exercise is not None
@@ -240,7 +257,7 @@ class LiveCoach:
             event = self.counter.finish()
             if event is not None:
                 seq = self._sequence(round(BUFFER_S * self.fps))
-                body = Body.from_sequence(seq)
+                body = Body.from_sequence(seq, self.min_score)
                 drive = driving_signal(body, self.exercise, body.views())
                 self._judge(body, drive, event, self._frames[-len(seq)][0])
 
@@ -256,3 +273,43 @@ class LiveCoach:
                 for _, i in self.issues
             ],
         }
+
+    def analysis(self, body: Body) -> Analysis:
+        """The `Analysis` of a rep exercise coached so far; ``body`` is the whole sequence the frames came from
+        (per-rep metrics are measured on it; the count, the counter's input and the feedback are this coach's)."""
+        ex = self.exercise
+        assert ex is not None and ex.phases is not None and self.counter is not None
+        n = len(body)
+        depth, value = np.full(n, np.nan), np.full(n, np.nan)
+        source, ok, cuts = np.zeros(n, dtype=int), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        for frame, _t, d, v, src, good, cut in self.trace:
+            depth[frame], value[frame], source[frame], ok[frame], cuts[frame] = d, v, src, good, cut
+        names, messages = getattr(self, "_drive_names", ([ex.signal.name], [ex.partial_message]))
+        drive = Driving(depth, value, source, names, messages)
+        views = body.views()
+        reps: list[Rep] = []
+        partials: list[Rep] = []
+        for event, found in sorted(self.judged, key=lambda item: item[0].start):
+            rep = rep_metrics(body, ex, event, len(reps) + 1, views, drive)
+            rep.issues = found
+            (reps if event.complete else partials).append(rep)
+        ph = ex.phases
+        return Analysis(
+            ex.id,
+            ex.name,
+            ex.mode,
+            body.fps,
+            body.times,
+            ex.signal.name,
+            signal_of(body, ex.signal),
+            reps,
+            partials,
+            sorted((i for _, i in self.issues), key=lambda i: i.frame),
+            None,
+            [],
+            views,
+            ok & np.isfinite(depth),
+            cuts,
+            {"rest": ph.rest, "leave": ph.leave, "turn": ph.turn, "typical_range": self.counter.typical},
+            depth=depth,
+        )

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from poseit.coach.analysis import Analysis
+from poseit.coach.results import Analysis
 from poseit.coach.sequence import PoseSequence
 from poseit.errors import PoseItError
 

@@ -1,0 +1,167 @@
+"""Rep counting on every labelled set, per split, with the two-threshold peer beside: ``poseit analyze``'s count
+(the live coach run over the clip's frames), its confidence, and MediaPipe + AIGym's two-threshold counter
+(`peer_counter.py`, read from benchmarks/results/peer_counts.json).
+
+    POSEIT_WORKOUTS=DIR python benchmarks/coach_sets.py --cache .cache/coach [--sets shared1 shared2 workouttracker]
+        [--split dev|test|all] [--model blazepose-full] [--strict] [--dump DIR] [--out FILE]
+
+Sets and splits: `labelled_sets.py` (shared2's test half and nothing else is test). ``--dump DIR`` writes each
+clip's counter input (depth, posture, cut per frame) for `tune_counter.py`, which replays the counter alone.
+Results: benchmarks/results/coach_sets[_<model>].json (per clip and per set/split summaries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import labelled_sets
+from coach_common import RESULTS, sequence_for, write_results
+from poseit.coach.analysis import analyze
+
+
+def machine() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        name = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")), "")
+    except OSError:
+        name = ""
+    return f"{name or platform.processor()}, {__import__('os').cpu_count()} cores"
+
+
+def peer_counts() -> dict[str, int]:
+    path = RESULTS / "peer_counts.json"
+    if not path.is_file():
+        return {}
+    rows = json.loads(path.read_text())["clips"]
+    return {f"{r['set']}:{r['key']}": r["peer"] for r in rows if r.get("peer") is not None}
+
+
+def summarise(rows: list[dict], key: str = "reps") -> dict:
+    n = len(rows)
+    if not n:
+        return {"clips": 0}
+    exact = sum(r[key] == r["true"] for r in rows)
+    far = sum(abs(r[key] - r["true"]) > 1 for r in rows)
+    return {"clips": n, "exact": exact, "exact_rate": round(exact / n, 3), "off_by_more_than_one": far}
+
+
+def confidence_summary(rows: list[dict]) -> dict:
+    sure = [r for r in rows if not r["uncertain"]]
+    unsure = [r for r in rows if r["uncertain"]]
+    return {
+        "certain": len(sure),
+        "certain_exact": sum(r["reps"] == r["true"] for r in sure),
+        "uncertain": len(unsure),
+        "uncertain_exact": sum(r["reps"] == r["true"] for r in unsure),
+        "wrong_and_certain": [r["key"] for r in sure if r["reps"] != r["true"]],
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", nargs="+", default=list(labelled_sets.SETS), choices=labelled_sets.SETS)
+    ap.add_argument("--split", default="dev", choices=("dev", "test", "all"))
+    ap.add_argument("--cache", type=Path, default=None, help="keep extracted keypoints here between runs")
+    ap.add_argument("--model", default="blazepose-full")
+    ap.add_argument("--strict", action="store_true", help="competition-style no-rep rules")
+    ap.add_argument("--dump", type=Path, default=None, help="write each clip's counter input here (.npz)")
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+    clips = labelled_sets.clips(args.sets, args.split)
+    if not clips:
+        print(f"coach_sets: no labelled clips found{labelled_sets.workouts_env_hint()}", file=sys.stderr)
+        return 1
+    peers = peer_counts()
+    rows, t0 = [], time.time()
+    print(f"{'set':14s} {'split':5s} {'clip':58s} {'exercise':13s} true reps part  conf peer")
+    for clip in clips:
+        seq = sequence_for(clip.video, args.model, args.cache)
+        result = analyze(seq, clip.exercise, strict=args.strict)
+        per = result.periodicity or {}
+        row = {
+            "set": clip.set,
+            "split": clip.split,
+            "key": clip.key,
+            "exercise": clip.exercise,
+            "true": clip.reps,
+            "reps": len(result.reps),
+            "partial_reps": len(result.partials),
+            "confidence": result.confidence,
+            "uncertain": result.uncertain,
+            "evidence": result.evidence,
+            "periodic_count": per.get("periodic_count"),
+            "peer": peers.get(f"{clip.set}:{clip.key}"),
+            "turn_frames": [r.turn for r in result.reps],
+            "relative_depths": [round(r.relative_depth, 2) for r in result.reps],
+            "form_issues": [f"rep {i.rep}: {i.message}" for i in result.issues],
+        }
+        rows.append(row)
+        if args.dump is not None and result.depth is not None:
+            args.dump.mkdir(parents=True, exist_ok=True)
+            name = f"{clip.set}__{clip.key.replace('/', '__')}.npz"
+            np.savez(
+                args.dump / name,
+                depth=result.depth,
+                ok=result.active | ~np.isfinite(result.depth),
+                cut=result.cuts,
+                times=result.times,
+                true=clip.reps,
+                exercise=clip.exercise,
+                split=clip.split,
+                set=clip.set,
+            )
+        peer = "-" if row["peer"] is None else str(row["peer"])
+        mark = "" if row["reps"] == row["true"] else " <-"
+        print(
+            f"{clip.set:14s} {clip.split:5s} {clip.key:58s} {clip.exercise:13s} {clip.reps:4d} {row['reps']:4d} "
+            f"{row['partial_reps']:4d} {result.confidence or 0:5.2f} {peer:>4s}{mark}",
+            flush=True,
+        )
+    summary = {}
+    for name in args.sets:
+        for split in ("dev", "test"):
+            group = [r for r in rows if r["set"] == name and r["split"] == split]
+            if not group:
+                continue
+            with_peer = [r for r in group if r["peer"] is not None]
+            summary[f"{name}/{split}"] = {
+                "poseit": summarise(group),
+                "poseit_on_peer_clips": summarise(with_peer),
+                "peer": summarise(with_peer, "peer"),
+                "confidence": confidence_summary(group),
+            }
+    for name, s in summary.items():
+        p, q = s["poseit"], s["peer"]
+        peer = f"peer {q['exact']}/{q['clips']} (off>1 {q['off_by_more_than_one']})" if q["clips"] else "peer -"
+        c = s["confidence"]
+        print(
+            f"{name:22s} Pose-It! {p['exact']}/{p['clips']} exact (off>1 {p['off_by_more_than_one']}); {peer}; "
+            f"uncertain {c['uncertain']} ({c['uncertain_exact']} exact), wrong but certain {c['wrong_and_certain']}"
+        )
+    meta = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "model": args.model,
+        "strict": args.strict,
+        "split": args.split,
+        "seconds": round(time.time() - t0, 1),
+        "command": " ".join(["python", "benchmarks/coach_sets.py", *sys.argv[1:]]),
+    }
+    if args.out is None:
+        suffix = "" if args.model == "blazepose-full" else f"_{args.model}"
+        args.out = RESULTS / f"coach_sets{suffix}{'_strict' if args.strict else ''}_{args.split}.json"
+    write_results(args.out, {"meta": meta, "summary": summary, "clips": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
