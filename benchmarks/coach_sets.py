@@ -66,6 +66,38 @@ def confidence_summary(rows: list[dict]) -> dict:
     }
 
 
+def fit_confidence(rows: list[dict], l2: float = 1.0, target: float = 0.95) -> None:
+    """Fit the confidence model's weights (`poseit.coach.confidence.WEIGHTS`) on these rows (dev only) by
+    L2-regularised logistic regression (Newton's method), and the threshold: the lowest at which the counts
+    said to be certain are exact at least ``target`` of the time. Prints both to paste into the module."""
+    from poseit.coach.confidence import FEATURES
+
+    rows = [r for r in rows if r["evidence"]]
+    x = np.array([[1.0, *(r["evidence"][f] for f in FEATURES)] for r in rows])
+    y = np.array([float(r["reps"] == r["true"]) for r in rows])
+    w = np.zeros(x.shape[1])
+    penalty = np.diag([0.0, *([l2] * len(FEATURES))])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-x @ w))
+        grad = x.T @ (p - y) + penalty @ w
+        hess = x.T @ (x * (p * (1 - p))[:, None]) + penalty + 1e-9 * np.eye(len(w))
+        w -= np.linalg.solve(hess, grad)
+    p = 1 / (1 + np.exp(-x @ w))
+    print(f"\nconfidence fit on {len(rows)} clips ({int(y.sum())} exact): WEIGHTS = {tuple(round(float(v), 2) for v in w)}")
+    for t in np.round(np.arange(0.3, 0.96, 0.05), 2):
+        sure = p >= t
+        rate = y[sure].mean() if sure.any() else float("nan")
+        n_sure, n_unsure = int(sure.sum()), int((~sure).sum())
+        print(f"  threshold {t:.2f}: certain {n_sure}, exact among them {rate:.3f}, uncertain {n_unsure}")
+    ok = [t for t in np.round(np.arange(0.3, 0.96, 0.05), 2) if (p >= t).any() and y[p >= t].mean() >= target]
+    print(f"  UNCERTAIN_BELOW = {ok[0] if ok else 'none reaches the target'}")
+    bins = np.clip((p * 5).astype(int), 0, 4)
+    for b in range(5):
+        here = bins == b
+        if here.any():
+            print(f"  p in [{b / 5:.1f}, {(b + 1) / 5:.1f}): {int(here.sum())} clips, exact {y[here].mean():.2f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", nargs="+", default=list(labelled_sets.SETS), choices=labelled_sets.SETS)
@@ -75,7 +107,10 @@ def main() -> int:
     ap.add_argument("--strict", action="store_true", help="competition-style no-rep rules")
     ap.add_argument("--dump", type=Path, default=None, help="write each clip's counter input here (.npz)")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--fit-confidence", action="store_true", help="fit the confidence model on these clips (dev)")
     args = ap.parse_args()
+    if args.fit_confidence and args.split != "dev":
+        ap.error("--fit-confidence fits on dev clips only")
     clips = labelled_sets.clips(args.sets, args.split)
     if not clips:
         print(f"coach_sets: no labelled clips found{labelled_sets.workouts_env_hint()}", file=sys.stderr)
@@ -111,7 +146,7 @@ def main() -> int:
             np.savez(
                 args.dump / name,
                 depth=result.depth,
-                ok=result.active | ~np.isfinite(result.depth),
+                ok=result.active,
                 cut=result.cuts,
                 times=result.times,
                 true=clip.reps,
@@ -160,6 +195,8 @@ def main() -> int:
         suffix = "" if args.model == "blazepose-full" else f"_{args.model}"
         args.out = RESULTS / f"coach_sets{suffix}{'_strict' if args.strict else ''}_{args.split}.json"
     write_results(args.out, {"meta": meta, "summary": summary, "clips": rows})
+    if args.fit_confidence:
+        fit_confidence(rows)
     return 0
 
 

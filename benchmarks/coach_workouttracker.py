@@ -244,13 +244,11 @@ def count_used(key: str, labels: Path) -> tuple[int | None, str]:
     return len(kept), why
 
 
-def analyze_as(seq, exercise: str, check_periodicity: bool = True):
+def analyze_as(seq, exercise: str):
     """The count with the labelled exercise; code without that definition counts with ``any``."""
     from poseit.coach.library import library
 
     used = exercise if exercise in library() else "any"
-    if not check_periodicity:  # an ablation of `periodicity_check` (code from before it has no such option)
-        return used, analyze(seq, used, check_periodicity=False)
     return used, analyze(seq, used)
 
 
@@ -275,9 +273,6 @@ def main() -> int:
     ap.add_argument("--split", choices=("dev", "test", "all"), default="dev")
     ap.add_argument("--variant", default="new", help="name the figures are stored under (old: the pre-issue-8 code)")
     ap.add_argument("--out", type=Path, default=None, help="results JSON (default: one file per model)")
-    ap.add_argument(
-        "--no-periodicity-check", action="store_true", help="a labelled exercise's count always stands (ablation)"
-    )
     args = ap.parse_args()
     if args.out is None:
         suffix = "" if args.model == "blazepose-full" else f"_{args.model}"
@@ -300,7 +295,7 @@ def main() -> int:
         if true is None or (args.split != "all" and split != args.split):
             continue
         seq = sequence_for(video, args.model, args.cache)
-        used, known = analyze_as(seq, row["exercise"], not args.no_periodicity_check)
+        used, known = analyze_as(seq, row["exercise"])
         anything = analyze(seq, "any")
         row[args.variant] = {
             "counted_as": used,

@@ -141,28 +141,48 @@ def test_rest_low_signals():
     assert run(values, phases=deadlift)[0].count == 2
 
 
-def test_clip_ending_while_holding_back_past_leave_finishes_the_rep():
-    """The clip ends after the last rep's return, held still at 142 degrees: past leave (135), short of rest
-    (150), as a straight limb can read. That rep is finished, not "not finished before the end of the video"."""
+def test_clip_ending_after_coming_most_of_the_way_back_finishes_the_rep():
+    """The clip ends after the last rep came back most of the way (a straight limb that reads a few degrees
+    short of the definition's rest): finished. Ending on the way up is not."""
     values = wave([1, 1])
     second = int(np.argmin(values[60:])) + 60
-    rising = np.flatnonzero(values[second:] >= 142)[0] + second
-    held = np.concatenate([values[:rising], [142.0] * 12])  # 0.4 s still, then the clip ends
+    rising = np.flatnonzero(values[second:] >= 150)[0] + second
+    held = np.concatenate([values[:rising], [150.0] * 12])  # back 78% of the 90-degree range, then the end
     counter, events = run(held)
     assert counter.count == 2 and counter.partial_count == 0
-    still_rising = values[: rising + 1]  # the clip ends on the way up: not held, stays partial
+    still_rising = values[: np.flatnonzero(values[second:] >= 110)[0] + second + 1]  # a third of the way up
     counter, events = run(still_rising)
     assert counter.count == 1 and counter.partial_count == 1 and events[-1].reason == "end"
-    wobbling = np.concatenate([values[:rising], [142.0, 137.0] * 6])  # moving, not holding
-    assert run(wobbling)[0].partial_count == 1
+
+
+def test_reps_are_counted_on_the_persons_own_range_not_the_definitions_turn():
+    """Knees to 125 deg from 175: never the definition's 110, but a full cycle of this person's movement (a
+    phone that foreshortens the view, a shallow squatter). Counted; ``strict`` keeps the no-rep rule."""
+    values = wave([1, 1, 1], rest_value=175.0, bottom_value=125.0)
+    counter, events = run(values)
+    assert counter.count == 3 and counter.partial_count == 0
+    assert all(e.extreme < 1 for e in events)  # the depth feedback still sees they were shallow
+    strict = RepCounter(PHASES, strict=True)
+    for t, v in enumerate(values):
+        strict.update(t, t / FPS, PHASES.depth(v))
+    strict.finish()
+    assert strict.count == 0 and strict.partial_count == 3
+
+
+def test_the_typical_range_is_learned_and_a_much_shallower_dip_is_partial():
+    counter, events = run(wave([1, 1, 1, 0.3, 1]))  # 90-degree squats, then a 27-degree dip
+    assert counter.count == 4 and counter.partial_count == 1
+    assert counter.typical == pytest.approx(90 / 40, rel=0.05)  # in depth units: 40 deg from rest to turn
+    assert [e.complete for e in events] == [True, True, True, False, True]
 
 
 def test_a_shallow_attempt_reports_its_deepest_frame_not_the_rest_it_left():
-    """An attempt that passes leave only on its deepest frame: the partial's turn is that frame (its value is
-    what the message quotes; it used to be the rest frame the attempt started from, "bent only to 166 deg")."""
+    """An attempt that leaves rest (15 deg, the definition's rest->leave band) only on its deepest frame: the
+    partial's turn is that frame (its value is what the message quotes; it used to be the rest frame the attempt
+    started from, "bent only to 166 deg")."""
     values = np.full(120, 170.0)
-    down = np.linspace(170.0, 137.0, 15)
-    dip = np.concatenate([down, [134.0], down[::-1]])  # only the deepest frame passes leave (135); 1 s in all
+    down = np.linspace(170.0, 157.0, 15)
+    dip = np.concatenate([down, [154.0], down[::-1]])  # 16 deg: past the band, short of half a rep; 1 s in all
     values[40:71] = dip
     counter, events = run(values)
     assert counter.count == 0 and counter.partial_count == 1

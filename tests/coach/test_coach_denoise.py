@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from poseit.coach.analysis import denoise, noise_sd
 from poseit.coach.counter import RepCounter
+from poseit.coach.drive import denoise, noise_sd
 from poseit.coach.library import Phases
 
 FPS = 30.0

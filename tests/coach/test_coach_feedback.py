@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from coach_synth import CASES, FOREARM, PUSHUP_TOP, UPPER_ARM, blend, reps, sequence
 
-from poseit.coach.analysis import UNFINISHED, analyze, steady, tracked_run
+from poseit.coach.analysis import analyze
+from poseit.coach.form import steady, tracked_run
+from poseit.coach.judge import UNFINISHED
 from poseit.coach.kinematics import Body
 from poseit.coach.library import get_exercise
 
@@ -115,30 +117,18 @@ def test_a_pose_found_after_the_person_was_lost_is_not_judged(lost):
     assert run[turn] and (run[turn + 1] == (lost == 0))
 
 
-def test_a_partial_with_a_tracking_break_gets_no_depth_message():
-    case = CASES["pushup"]
-    shallow = replace(case.bottom, upper_arm=65, forearm=125)  # elbows to 120: 2/3 of the way to the turn
-    frames = reps(FPS, 1, 1.5, 0.5, case.start, case.bottom) + reps(FPS, 1, 1.5, 0.5, case.start, shallow)
-    seq = sequence(frames)
-    told = analyze(seq, "pushup")
-    assert len(told.partials) == 1 and [i.rule for i in told.issues] == ["partial_rep"]
-    partial = told.partials[0]
-    scores = seq.scores.copy()
-    scores[partial.start + 2 : partial.start + 4] = 0.0  # lost for two frames during the attempt
-    broken = analyze(replace(seq, scores=scores), "pushup")
-    assert len(broken.partials) == 1 and not broken.issues
-
-
-@pytest.mark.parametrize(("elbow", "told"), [(132, False), (120, True)])
-def test_a_shallow_attempt_is_told_only_past_half_way(elbow, told):
-    """Elbows to 132 deg: past ``leave`` (135) but not half-way to the turn (105), as likely a shift of position
-    as a rep: counted as a partial, no message; to 120 deg: told how deep it went."""
+@pytest.mark.parametrize(("elbow", "counted"), [(145, False), (120, True)])
+def test_a_shallower_rep_counts_and_a_small_dip_is_a_silent_partial(elbow, counted):
+    """After a full push-up (elbows to ~90 deg), one to 120 deg travels two thirds of this person's range: a rep
+    (how deep it went is the depth rule's business). One to 145 deg, a third of it, is an attempt that did not
+    complete the cycle: a partial, and no message (as likely a shift of position as a rep cut short)."""
     case = CASES["pushup"]
     shallow = replace(case.bottom, upper_arm=95 - (180 - elbow) / 2, forearm=95 + (180 - elbow) / 2)
     frames = reps(FPS, 1, 1.5, 0.5, case.start, case.bottom) + reps(FPS, 1, 1.5, 0.5, case.start, shallow)
     result = analyze(sequence(frames), "pushup")
-    assert len(result.reps) == 1 and [p.partial_reason for p in result.partials] == ["shallow"]
-    assert [i.rule for i in result.issues] == (["partial_rep"] if told else [])
+    assert len(result.reps) == (2 if counted else 1)
+    assert [p.partial_reason for p in result.partials] == ([] if counted else ["shallow"])
+    assert not [i for i in result.issues if i.partial]
 
 
 @pytest.mark.parametrize("ending", ["bad poses", "person lost"])
@@ -169,32 +159,3 @@ def test_swing_rules_are_off(exercise, rule):
     assert rule not in {r.id for r in get_exercise(exercise).rules}
     swinging = CASES[exercise].sequence(bottom=replace(CASES[exercise].bottom, trunk=-30 if exercise == "curl" else 48))
     assert not [i for i in analyze(swinging, exercise).issues if "swing" in i.message.lower()]
-
-
-def _squats_ending_at_the_third_bottom() -> tuple:
-    frames = CASES["squat"].frames(count=3)
-    body = Body.from_sequence(sequence(frames, "side"))
-    knee = body.signal("knee_angle")
-    third = int(np.nanargmin(knee[len(knee) * 2 // 3 :])) + len(knee) * 2 // 3
-    return sequence(frames[: third + 3], "side")
-
-
-def test_a_boundary_on_the_last_frames_is_the_clip_ending_not_a_cut():
-    """The picture changes on the last frame while the person is at the bottom (a dev pull-up clip's last frame
-    jumps): a final "shot" shorter than a rep is the clip's end, so the rep is "not finished before the end of
-    the video", never "the video cuts away"."""
-    from poseit.coach.analysis import UNFINISHED, analyze_body
-
-    seq = _squats_ending_at_the_third_bottom()
-    body, squat = Body.from_sequence(seq), get_exercise("squat")
-    cuts = np.zeros(len(seq), dtype=bool)
-    cuts[-1] = True
-    result = analyze_body(body, squat, cuts)
-    assert len(result.reps) == 2 and [p.partial_reason for p in result.partials] == ["end"]
-    assert [i.message for i in result.issues if i.partial] == [UNFINISHED["end"]]
-    # a real cut, with a rep's worth of video after it, still drops the rep in progress as cut away
-    longer = Body.from_sequence(sequence(CASES["squat"].frames(count=3)[: len(seq)] + [CASES["squat"].start] * 30))
-    marks = np.zeros(len(longer), dtype=bool)
-    marks[len(seq) - 3] = True
-    result = analyze_body(longer, squat, marks)
-    assert [p.partial_reason for p in result.partials] == ["cut"]

@@ -4,7 +4,7 @@ its fault and not on the clean one (seen from the view the rule is meant for).""
 from dataclasses import replace
 
 import pytest
-from coach_synth import CASES, FAULTS, PLANK, PUSHUP_TOP, reps, sequence
+from coach_synth import CASES, FAULTS, PLANK, PUSHUP_TOP, sequence
 
 from poseit.coach.analysis import analyze
 from poseit.coach.library import library
@@ -63,14 +63,3 @@ def test_hold_time_stops_out_of_position():
     standing = [replace(PUSHUP_TOP, body_pitch=0)] * 45  # standing up is not a plank
     result = analyze(sequence([PLANK] * 60 + standing + [PLANK] * 30), "plank")
     assert result.hold_s == pytest.approx(3.0, abs=0.05) and len(result.holds) == 2
-
-
-def test_partial_reps_get_feedback():
-    case = CASES["pushup"]
-    shallow = replace(case.bottom, upper_arm=65, forearm=125)  # elbows to 120: past half-way, short of the turn
-    seq = sequence(reps(30, 1, 1.5, 0.5, case.start, case.bottom) + reps(30, 1, 1.5, 0.5, case.start, shallow))
-    result = analyze(seq, "pushup")
-    assert len(result.reps) == 1 and len(result.partials) == 1
-    issue = next(i for i in result.issues if i.partial)
-    assert issue.rule == "partial_rep" and issue.rep == 2
-    assert issue.message.startswith("Partial push-up: elbows bent only to 120 deg")

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from coach_synth import CASES, SQUAT_BOTTOM, STAND, blend, reps, sequence
 
-from poseit.coach.analysis import analyze, valid_frames
+from poseit.coach.analysis import analyze
+from poseit.coach.drive import valid_frames
 from poseit.coach.kinematics import Body, valid_range
 from poseit.coach.library import get_exercise, library
 from poseit.coach.sequence import PoseSequence

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from poseit.coach.drive import detect_cuts, in_range, posture_mask, signal_of, uses_world, valid_frames
-from poseit.coach.fusion import ANY, AUTO, analyze_any, choose_exercise, periodicity_check, pixel_check
+from poseit.coach.fusion import ANY, AUTO, analyze_any, choose_exercise
 from poseit.coach.kinematics import Body, runs
 from poseit.coach.library import Exercise
 from poseit.coach.results import Analysis, FormIssue
@@ -91,38 +91,25 @@ def analyze(
     seq: PoseSequence, exercise: str | Exercise = AUTO, min_score: float = 0.3, strict: bool = False
 ) -> Analysis:
     """Analyse ``seq`` as ``exercise``: a library id or definition, ``any`` (periodicity) or ``auto``
-    (recognise, then count). A rep exercise's count is the live coach's; the whole clip's periodicity is
-    attached as a check (`periodicity_check`) and feeds the count's confidence. ``strict``: competition-style
-    "no rep" rules (the definition's own rest and turn must be reached)."""
+    (recognise, then count). A rep exercise's count, its periodicity check and its confidence are the live
+    coach's (`analyze_reps`). ``strict``: competition-style "no rep" rules (the definition's own rest and turn
+    must be reached)."""
     from poseit.coach.confidence import attach_confidence
     from poseit.coach.library import get_exercise
 
+    if isinstance(exercise, Exercise) or exercise not in (ANY, AUTO):
+        ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise)
+        return analyze_sequence(seq, ex, min_score, strict)
     body = Body.from_sequence(seq, min_score)
     cuts = detect_cuts(seq.frames, seq.fps, len(seq), body)
     if exercise == ANY:
         return attach_confidence(analyze_any(body, cuts, seq.frames))
-    info: dict = {}
-    if isinstance(exercise, Exercise) or exercise != AUTO:
-        ex = exercise if isinstance(exercise, Exercise) else get_exercise(exercise)
-    else:
-        choice, info = choose_exercise(seq, body)
-        if choice == ANY:
-            result = analyze_any(body, cuts, seq.frames)
-            result.recognition = {"requested": AUTO, "chosen": ANY, **info}
-            return attach_confidence(result)
-        ex = get_exercise(choice)
-    result = pixel_check(analyze_sequence(seq, ex, min_score, strict), seq.frames)
-    if result.is_hold_result:
-        if info:
-            result.recognition = {"requested": AUTO, "chosen": result.exercise, **info}
-        return result
-    periodic = analyze_any(body, cuts, seq.frames)
-    if info and not result.reps and len(periodic.reps) >= 2:
-        # the recogniser's pick counted nothing where periodicity saw whole cycles repeat: the pick was wrong
-        info["reason"] += f"; no {ex.id} rep found but the movement repeats: counting by periodicity"
-        periodic.recognition = {"requested": AUTO, "chosen": ANY, **info}
-        return attach_confidence(periodic)
-    periodicity_check(result, periodic)
-    if info:
-        result.recognition = {"requested": AUTO, "chosen": result.exercise, **info}
-    return attach_confidence(result)
+    choice, info = choose_exercise(seq, body)
+    result = analyze_any(body, cuts, seq.frames) if choice == ANY else analyze_sequence(seq, get_exercise(choice))
+    if choice != ANY and not result.is_hold_result and not result.reps:
+        periodic = analyze_any(body, cuts, seq.frames)
+        if len(periodic.reps) >= 2:  # the recogniser's pick counted nothing where whole cycles repeat: wrong pick
+            info["reason"] += f"; no {choice} rep found but the movement repeats: counting by periodicity"
+            result = periodic
+    result.recognition = {"requested": AUTO, "chosen": result.exercise, **info}
+    return attach_confidence(result) if result.exercise == ANY else result

@@ -1,9 +1,11 @@
 """How sure a count is: a calibrated probability that it is exact, and whether to say it is uncertain.
 
-The evidence (`evidence`) is what a person checking the count would look at: whether the whole clip's
-periodicity (pose and pixels, `poseit.coach.fusion`) repeats a confidently different number of times, how many
-reps only just counted or only just failed to count against the person's own range (borderline cycles), how
-irregular the reps' durations are, and how much of the active stretch the pose was lost. A logistic model over
+The evidence (`evidence`) is what a person checking the count would look at, and what the live coach knows as
+well as the offline analysis (both compute it in `LiveCoach.confidence`): whether the periodicity of the whole
+body and picture over the coach's kept history (`poseit.coach.fusion.periodicity_info`) saw a different number
+of cycles, or confidently a number more than one away; how many reps only just counted or only just failed to
+count against the person's own range (borderline cycles); how irregular the reps' durations are; how much of
+the active stretch the pose was lost; and whether nothing was counted at all. A logistic model over
 that evidence (`WEIGHTS`, fitted on dev clips only by ``benchmarks/coach_sets.py --fit-confidence``) turns it
 into the probability that the count is exact; below `UNCERTAIN_BELOW` (chosen on dev) the CLI, the report and
 the page say the count is uncertain. ``any`` counts use the periodicity estimator's own confidence.
@@ -12,49 +14,78 @@ the page say the count is uncertain. ``any`` counts use the periodicity estimato
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from poseit.coach.counter import CycleKnobs
 from poseit.coach.results import Analysis
 
-FEATURES = ("periodic_disagrees", "borderline", "duration_spread", "lost_share", "no_reps")
+FEATURES = ("periodic_differs", "periodic_disagrees", "borderline", "duration_spread", "lost_share", "no_reps")
 BORDER = 0.25  # a cycle within this share of the turn threshold (either side) is borderline
 
-# Fitted on dev (see the module doc): intercept first, then one weight per feature.
-WEIGHTS = (2.0, -2.0, -1.0, -1.0, -2.0, -1.0)
-UNCERTAIN_BELOW = 0.5
+# Fitted on the 80 dev rep clips (``coach_sets.py --split dev --fit-confidence``, 2026-12-08): intercept first,
+# then one weight per feature. A confident periodicity count more than one away never occurred on dev, so its
+# weight stays 0 under the fit's L2 penalty.
+WEIGHTS = (2.21, -0.88, 0.0, 0.49, -0.71, -0.17, -0.42)
+# No threshold reached 95% exact among the counts called certain on dev; at 0.8 the counts called uncertain were
+# exact 8 times in 12 (67%), the others 62 in 68 (91%): below it a count is said to be uncertain.
+UNCERTAIN_BELOW = 0.8
 
 
-def evidence(result: Analysis) -> dict[str, float]:
-    """The features of a rep exercise's count (`FEATURES`)."""
-    reps = result.reps
-    n = len(reps)
-    per = result.periodicity or {}
-    disagrees = bool(per.get("periodic_confident")) and abs(int(per.get("periodic_count", n)) - n) > 1
+@dataclass(frozen=True)
+class Cycle:
+    """What the confidence reads of one rep or attempt."""
+
+    complete: bool
+    relative_depth: float  # its range as a share of the person's typical range
+    duration_s: float
+    reason: str  # "" for a rep; "shallow", "cut", "gap" or "end" for a partial
+
+
+def evidence(cycles: list[Cycle], lost_share: float, periodicity: dict | None = None) -> dict[str, float]:
+    """The features (`FEATURES`) of a count: its reps and attempts, the share of the frames between the first
+    rep's start and the last rep's end without a usable pose (``lost_share``), and the periodicity check
+    (`poseit.coach.fusion.periodicity_info`)."""
+    reps = [c for c in cycles if c.complete]
     knobs = CycleKnobs()
     lo, hi = knobs.turn_share * (1 - BORDER), knobs.turn_share * (1 + BORDER)
-    cycles = [r.relative_depth for r in [*reps, *result.partials] if r.partial_reason in ("", "shallow")]
-    borderline = sum(1 for d in cycles if lo <= d <= hi)
-    durations = np.array([r.duration_s for r in reps])
-    spread = float(np.std(durations) / np.mean(durations)) if n >= 2 and np.mean(durations) > 0 else 0.0
-    lost = 0.0
-    if n:
-        span = slice(reps[0].start, reps[-1].end + 1)
-        lost = float(1.0 - np.mean(result.active[span])) if len(result.active[span]) else 0.0
+    borderline = sum(1 for c in cycles if c.reason in ("", "shallow") and lo <= c.relative_depth <= hi)
+    durations = np.array([c.duration_s for c in reps])
+    spread = float(np.std(durations) / np.mean(durations)) if len(reps) >= 2 and np.mean(durations) > 0 else 0.0
+    per = periodicity or {}
+    seen = int(per.get("periodic_count", 0))
     return {
-        "periodic_disagrees": float(disagrees),
+        "periodic_differs": float(seen >= 2 and seen != len(reps)),
+        "periodic_disagrees": float(bool(per.get("periodic_disagrees"))),
         "borderline": float(borderline),
         "duration_spread": round(spread, 3),
-        "lost_share": round(lost, 3),
-        "no_reps": float(n == 0),
+        "lost_share": round(float(lost_share), 3),
+        "no_reps": float(not reps),
     }
+
+
+def analysis_evidence(result: Analysis) -> dict[str, float]:
+    """`evidence` of an analysis (the same as the live coach computes from its own events)."""
+    cycles = [
+        Cycle(r.complete, r.relative_depth, r.duration_s, r.partial_reason) for r in [*result.reps, *result.partials]
+    ]
+    lost = 0.0
+    if result.reps:
+        span = result.active[result.reps[0].start : result.reps[-1].end + 1]
+        lost = float(1.0 - np.mean(span)) if len(span) else 0.0
+    return evidence(cycles, lost, result.periodicity)
 
 
 def probability(features: dict[str, float], weights: tuple[float, ...] = WEIGHTS) -> float:
     """The logistic model: P(count exact | features)."""
     z = weights[0] + sum(w * features[f] for w, f in zip(weights[1:], FEATURES, strict=True))
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def uncertain(p: float) -> bool:
+    """Whether a count of confidence ``p`` is said to be uncertain."""
+    return p < UNCERTAIN_BELOW
 
 
 def attach_confidence(result: Analysis) -> Analysis:
@@ -67,7 +98,7 @@ def attach_confidence(result: Analysis) -> Analysis:
         result.confidence = round(float(per.get(key, 0.0)), 3)
         result.evidence = {key: result.confidence}
     else:
-        result.evidence = evidence(result)
+        result.evidence = analysis_evidence(result)
         result.confidence = round(probability(result.evidence), 3)
-    result.uncertain = result.confidence < UNCERTAIN_BELOW
+    result.uncertain = uncertain(result.confidence)
     return result

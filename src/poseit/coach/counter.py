@@ -46,7 +46,7 @@ class CycleKnobs:
     """The counter's knobs, in shares of the person's typical range of motion (depth units)."""
 
     turn_share: float = 0.5  # a rep travels at least this share of the typical range ...
-    return_share: float = 0.7  # ... and comes back at least this share of the way it went
+    return_share: float = 0.6  # ... and comes back at least this share of the way it went
     partial_share: float = 0.25  # a shallower attempt than turn_share, but past this, is a partial
     memory: int = 5  # the typical range is the median of the last this many counted reps
     rest_window_s: float = 3.0  # the rest a rep leaves is the most rested depth of the last this many seconds

@@ -75,7 +75,6 @@ def analyze_any(body: Body, cuts: np.ndarray | None = None, frames: FrameFeature
 
 
 # --- auto: recognise, then count --------------------------------------------------------------------------------
-PIXEL_CHECK_STRENGTH = 0.5  # pixel periodicity this clear disagreeing with an exercise's count is reported
 STILL_SPEED = 0.1  # torso lengths per second: slower than this the body is holding a position
 MIN_CLASS_PROB = 0.3  # the recogniser's top class must reach this to pick its exercise
 
@@ -117,46 +116,20 @@ def choose_exercise(seq: PoseSequence, body: Body) -> tuple[str, dict[str, Any]]
     return ANY, info
 
 
-def periodicity_check(result: Analysis, periodic: Analysis) -> Analysis:
-    """Attach the whole clip's periodicity count (`analyze_any`: pose fused with pixels) to an exercise's
-    analysis as a check: ``periodicity`` gains ``periodic_count``, its confidence and whether it is confident
-    (`_confident`). The exercise's count stands (it is the live coach's); a confident periodicity count more
-    than one away lowers the count's confidence (`poseit.coach.confidence`)."""
-    info = dict(result.periodicity or {})
-    pinfo = periodic.periodicity or {}
-    conf = pinfo.get("pixel_confidence" if pinfo.get("source") == "pixels" else "pose_confidence", 0.0)
-    info.update(periodic_count=len(periodic.reps), periodic_confidence=round(float(conf), 3))
-    info["periodic_confident"] = _confident(periodic)
-    result.periodicity = info
-    return result
+def periodicity_info(seq: PoseSequence, count: int, min_score: float = 0.3) -> dict[str, Any]:
+    """The periodicity check of an exercise's count over ``seq`` (the live coach's kept history): the fused
+    pose/pixel periodicity count (`poseit.coach.periodic.count_fused`), its confidence, whether it is confident
+    (`POSE_CONFIDENT`) and whether it disagrees with ``count`` by more than one. The exercise's count stands (it
+    follows the person's joints through the definition's cycle); a confident disagreement lowers its
+    confidence."""
+    from poseit.coach.drive import detect_cuts
+    from poseit.coach.periodic import POSE_CONFIDENT, count_fused
 
-
-def _confident(periodic: Analysis) -> bool:
-    """Whether the periodicity count that ``periodic`` used is confident (`periodic.POSE_CONFIDENT`): for
-    ``auto``, where the exercise is the recogniser's guess, such a count that disagrees by more than one says
-    the guess does not explain the movement."""
-    from poseit.coach.periodic import POSE_CONFIDENT
-
-    info = periodic.periodicity or {}
-    conf = info.get("pixel_confidence" if info.get("source") == "pixels" else "pose_confidence", 0.0)
-    return float(conf) >= POSE_CONFIDENT
-
-
-def pixel_check(result: Analysis, frames: FrameFeatures | None) -> Analysis:
-    """Attach the pixels' periodicity count to a rep analysis as a check (``periodicity``; ``agree`` is False
-    where the pixels repeat clearly, with strength of at least `PIXEL_CHECK_STRENGTH`, and count more than one
-    away). The exercise's own count stands: it follows the person's joints through the definition's phases,
-    while the pixels also see other movement and cannot tell left from right."""
-    from poseit.coach.periodic import count_pixels
-
-    if result.is_hold_result or frames is None or len(frames) != len(result.times):
-        return result
-    pixels = count_pixels(frames, result.fps, result.cuts)
-    clear = pixels.strength >= PIXEL_CHECK_STRENGTH
-    result.periodicity = {
-        "pixel_count": pixels.count,
-        "pixel_strength": round(pixels.strength, 3),
-        "pixel_period_s": pixels.period_s,
-        "agree": not clear or abs(pixels.count - len(result.reps)) <= 1,
-    }
-    return result
+    body = Body.from_sequence(seq, min_score)
+    fused = count_fused(body, seq.frames, detect_cuts(seq.frames, seq.fps, len(seq), body))
+    info: dict[str, Any] = dict(fused.info())
+    conf = info["pixel_confidence" if info["source"] == "pixels" else "pose_confidence"]
+    info.update(periodic_count=fused.result.count, periodic_confidence=conf)
+    info["periodic_confident"] = float(conf) >= POSE_CONFIDENT
+    info["periodic_disagrees"] = bool(info["periodic_confident"] and abs(fused.result.count - count) > 1)
+    return info

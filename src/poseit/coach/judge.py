@@ -71,36 +71,19 @@ def partial_feedback(drive: Driving, ev: RepEvent) -> tuple[float, str]:
     return value, _format(drive.messages[int(drive.source[ev.turn])], value, ev.extreme)
 
 
-# A shallow attempt is told how deep it went only where it went at least half-way from rest to the turn. One
-# that only just passes ``leave`` is as likely a shift of position or a wobble as a rep cut short: no shallow
-# partial message judged by eye has been right (dev: a man standing still after his squat, "Partial squat:
-# knees bent only to 161 deg", wrong; a curl cut by the clip, unsure; test: three "Partial push-up: elbows bent
-# only to 132-135 deg" to a man shifting between a pike and a plank, wrong). Half-way is the plain middle of the
-# definition's own scale, not fitted to any clip; the attempt is still counted as a partial.
-MIN_PARTIAL_DEPTH = 0.5
-
-
 def told_partial(body: Body, ev: RepEvent) -> bool:
-    """Whether a partial rep gets a message: a shallow one where `judged_partial`; one abandoned in a gap only
-    where the person was lost from view (shoulders and hips unseen on the frame after its last value). Where
-    they were still seen, the poses were bad (out of their validity range or posture), not the person gone,
-    and whether the rep finished is unknown."""
+    """Whether a partial attempt gets a message. A shallow one never does: the counter already counts every
+    attempt that travels half the person's usual range, so what is left is as likely a shift of position as a
+    rep cut short (no shallow-partial message judged by eye on dev clips was right; it is still counted as a
+    partial). One abandoned in a gap is told only where the person was lost from view (shoulders and hips
+    unseen on the frame after its last value): where they were still seen, the poses were bad, not the person
+    gone, and whether the rep finished is unknown. Cut and end are told."""
     if ev.reason == "shallow":
-        return judged_partial(body, ev)
+        return False
     if ev.reason == "gap":
         after = ev.end + 1
         return after >= len(body) or not tracked_run(body, ev.end)[after]
     return True
-
-
-def judged_partial(body: Body, ev: RepEvent) -> bool:
-    """Whether a shallow partial rep may be told how deep it went: only where it went at least
-    `MIN_PARTIAL_DEPTH` of the way to the turn, and the person was tracked without a break through the whole
-    attempt (`tracked_run`). On a dev squat clip a man standing still after his squat was told "Partial squat:
-    knees bent only to 161 deg" from poses the tracker found after losing him."""
-    if not ev.extreme >= MIN_PARTIAL_DEPTH:
-        return False
-    return bool(tracked_run(body, ev.turn)[ev.start : ev.end + 1].all())
 
 
 def _format(message: str, value: float, depth: float = float("nan")) -> str:

@@ -23,7 +23,7 @@ from poseit.coach.drive import Driving, driving_signal, person_jumps, posture_ma
 from poseit.coach.form import check_rep
 from poseit.coach.frames import FrameFeatures, cut_now, frame_features
 from poseit.coach.fusion import ANY, AUTO, choose_exercise
-from poseit.coach.judge import partial_feedback, rep_metrics, told_partial
+from poseit.coach.judge import UNFINISHED, partial_feedback, rep_metrics, told_partial
 from poseit.coach.kinematics import Body
 from poseit.coach.library import Exercise, get_exercise
 from poseit.coach.periodic import PeriodicResult
@@ -55,9 +55,12 @@ class LiveCoach:
             self._start(exercise)
         elif exercise not in (AUTO, ANY):
             self._start(get_exercise(exercise))
-        history = ANY_HISTORY_S if exercise in (AUTO, ANY) else BUFFER_S
-        # (frame, time, xy, scores, (thumbnail, histogram)) of the last frames
-        self._frames: deque[tuple] = deque(maxlen=max(8, round(history * fps)))
+        # (frame, time, xy, scores, (thumbnail, histogram), world) of the last frames: the per-frame kinematics
+        # look back `BUFFER_S`; ``any``, ``auto`` and the periodicity check of a count read `ANY_HISTORY_S`
+        self._history_s = BUFFER_S
+        self._frames: deque[tuple] = deque()
+        self._kept: deque[tuple] = deque()
+        self.periodicity: dict[str, Any] | None = None  # the periodicity check of a rep exercise (at `close`)
         self.issues: list[tuple[float, FormIssue]] = []  # (time shown from, issue)
         self.hold_s = 0.0
         self._hold_fail: dict[str, float] = {}
@@ -96,7 +99,11 @@ class LiveCoach:
         """One frame: the person's (K, 2) keypoints, (K,) scores, optional (K, 3) world landmarks and image
         features (`frame_features`; None: no shot-boundary detection). Returns the overlay lines and the
         ``coach`` record."""
-        self._frames.append((frame, t, xy, scores, features, world))
+        item = (frame, t, xy, scores, features, world)
+        for buffer, keep_s in ((self._frames, self._history_s), (self._kept, ANY_HISTORY_S)):
+            buffer.append(item)
+            while len(buffer) > 8 and t - buffer[0][1] > keep_s:
+                buffer.popleft()
         self._seen += 1
         event = None
         if self.mode == AUTO:
@@ -108,19 +115,25 @@ class LiveCoach:
             event = self._step_exercise()
         return self._overlay(t), {"coach": self._record(event)}
 
-    def _sequence(self, last: int | None = None) -> PoseSequence:
-        frames = list(self._frames)[-last:] if last else list(self._frames)
+    def _sequence(self, last_s: float | None = None, kept: bool = False) -> PoseSequence:
+        """The buffered frames (the last ``last_s`` seconds; ``kept``: of the long history) as a sequence, at
+        the rate they came in (a live client drops frames when the server is busy; a clip comes at its rate)."""
+        frames = list(self._kept if kept else self._frames)
+        if last_s is not None:
+            frames = [f for f in frames if frames[-1][1] - f[1] <= last_s]
         xy = np.stack([f[2] for f in frames])
         scores = np.stack([f[3] for f in frames])
         times = np.array([f[1] for f in frames])
         feats = [f[4] for f in frames]
         images = None if any(f is None for f in feats) else FrameFeatures.stack(feats)
         world = stack_world([f[5] for f in frames], xy.shape[1])  # 3D signals where the model has them
-        return PoseSequence(xy, scores, self.skeleton, self.fps, times, world=world, frames=images)
+        span = float(times[-1] - times[0]) if len(times) >= 2 else 0.0
+        fps = (len(times) - 1) / span if span > 0 and len(times) >= 8 else self.fps
+        return PoseSequence(xy, scores, self.skeleton, fps, times, world=world, frames=images)
 
     def _step_exercise(self) -> RepEvent | None:
         assert self.exercise is not None
-        seq = self._sequence(round(BUFFER_S * self.fps))
+        seq = self._sequence(BUFFER_S)
         body = Body.from_sequence(seq, self.min_score)
         first = self._frames[-len(seq)][0]
         frame, t = self._frames[-1][0], self._frames[-1][1]
@@ -132,7 +145,7 @@ class LiveCoach:
         cut = False
         if seq.frames is not None:
             moved = bool(person_jumps(body)[-1])
-            cut = cut_now(seq.frames.slice(max(0, len(seq) - round(2 * self.fps)), len(seq)), self.fps, moved)
+            cut = cut_now(seq.frames.slice(max(0, len(seq) - round(2 * seq.fps)), len(seq)), seq.fps, moved)
         depth = float(drive.depth[-1])
         self.trace.append((frame, t, depth, float(drive.value[-1]), int(drive.source[-1]), ok, cut))
         self._drive_names = (drive.names, drive.messages)
@@ -191,7 +204,7 @@ class LiveCoach:
         from poseit.coach.frames import cut_mask
         from poseit.coach.periodic import count_periodic, count_pixels, fuse
 
-        seq = self._sequence()
+        seq = self._sequence(kept=True)
         body = Body.from_sequence(seq)
         if pixels and seq.frames is not None:
             cuts = cut_mask(seq.frames, self.fps, len(seq))
@@ -200,7 +213,7 @@ class LiveCoach:
         self._periodic_count = fuse(count_periodic(body), present, self._pixels, self._usable).result.count
 
     def _maybe_choose(self) -> None:
-        seq = self._sequence()
+        seq = self._sequence(kept=True)
         if seq.present.sum() < AUTO_WATCH_S * self.fps:
             return
         body = Body.from_sequence(seq)
@@ -210,10 +223,13 @@ class LiveCoach:
             self._count_periodic()
             return
         self._start(get_exercise(choice))
-        history = list(self._frames)
-        self._frames = deque(maxlen=max(8, round(BUFFER_S * self.fps)))
+        history = list(self._kept)
+        self._frames, self._kept = deque(), deque()
         for item in history:  # replay what was seen through the chosen exercise's counter
-            self._frames.append(item)
+            for buffer, keep_s in ((self._frames, self._history_s), (self._kept, ANY_HISTORY_S)):
+                buffer.append(item)
+                while len(buffer) > 8 and item[1] - buffer[0][1] > keep_s:
+                    buffer.popleft()
             self._step_exercise()
 
     # --- output -----------------------------------------------------------------------------------------------
@@ -251,22 +267,62 @@ class LiveCoach:
 
     def close(self) -> None:
         """End of the stream: a rep past its turn but unfinished becomes partial; ``any`` counts once more."""
-        if self.mode == ANY and self._frames:
+        if self.mode == ANY and self._kept:
             self._count_periodic()
         elif self.exercise is not None and self.counter is not None:
             event = self.counter.finish()
             if event is not None:
-                seq = self._sequence(round(BUFFER_S * self.fps))
+                seq = self._sequence(BUFFER_S)
                 body = Body.from_sequence(seq, self.min_score)
                 drive = driving_signal(body, self.exercise, body.views())
                 self._judge(body, drive, event, self._frames[-len(seq)][0])
+            self._last_shot_is_the_end()
+            if not self.exercise.is_hold and len(self._kept) >= 2:
+                from poseit.coach.fusion import periodicity_info
+
+                self.periodicity = periodicity_info(self._sequence(kept=True), len(self.counter.reps), self.min_score)
+
+    def _last_shot_is_the_end(self) -> None:
+        """A rep dropped at a shot boundary after which the stream lasted less than a rep is the clip ending,
+        not a cut (a dev pull-up clip's last frame jumps to another picture while the person is at the top):
+        "not finished before the end of the video", never "the video cuts away"."""
+        if not self.judged or not self._frames or self.exercise is None or self.exercise.phases is None:
+            return
+        event, found = self.judged[-1]
+        if event.reason != "cut" or self._frames[-1][1] - event.end_s >= self.exercise.phases.min_rep_s:
+            return
+        event.reason = "end"
+        for issue in found:
+            if issue.partial:
+                issue.message = UNFINISHED["end"]
+
+    def confidence(self) -> tuple[float | None, bool, dict[str, float]]:
+        """(confidence, uncertain, evidence) of the count so far (`poseit.coach.confidence`); a rep exercise's
+        is computed from the counter's own reps and attempts, as the offline analysis does."""
+        from poseit.coach.confidence import Cycle, evidence, probability, uncertain
+
+        if self.exercise is None or self.counter is None:
+            return None, False, {}
+        cycles = [Cycle(e.complete, e.relative_depth, e.duration_s, e.reason) for e, _ in self.judged]
+        reps = [e for e, _ in self.judged if e.complete]
+        lost = 0.0
+        if reps:
+            first, last = min(e.start for e in reps), max(e.end for e in reps)
+            usable = [ok and np.isfinite(d) for f, _t, d, _v, _s, ok, _c in self.trace if first <= f <= last]
+            lost = 1.0 - float(np.mean(usable)) if usable else 0.0
+        found = evidence(cycles, lost, self.periodicity)
+        p = probability(found)
+        return round(p, 3), uncertain(p), found
 
     def summary(self) -> dict[str, Any]:
         """Totals at the end of a run."""
+        confidence, unsure, _evidence = self.confidence()
         return {
             "exercise": self.mode,
             "reps": self.reps,
             "partial_reps": self.partial_reps,
+            "confidence": confidence,
+            "uncertain": unsure,
             "hold_s": round(self.hold_s, 3) if self.exercise is not None and self.exercise.is_hold else None,
             "form_issues": [
                 {"rep": i.rep, "time_s": round(i.time_s, 3), "message": i.message, "severity": i.severity}
@@ -294,7 +350,7 @@ class LiveCoach:
             rep.issues = found
             (reps if event.complete else partials).append(rep)
         ph = ex.phases
-        return Analysis(
+        result = Analysis(
             ex.id,
             ex.name,
             ex.mode,
@@ -312,4 +368,7 @@ class LiveCoach:
             cuts,
             {"rest": ph.rest, "leave": ph.leave, "turn": ph.turn, "typical_range": self.counter.typical},
             depth=depth,
+            periodicity=self.periodicity,
         )
+        result.confidence, result.uncertain, result.evidence = self.confidence()
+        return result

@@ -23,9 +23,11 @@
       "partial_events": [... same fields, "complete": false, "partial_reason": "shallow" | "cut" | "gap" | "end"],
       "form_issues": [{"rep": int, "frame": int, "time_s": float, "rule": str, "message": str,
                        "severity": "info" | "warning" | "error", "value": float | null, "partial": bool}],
+      "confidence": float | null,                 # probability that the count is exact (`poseit.coach.confidence`)
+      "uncertain": bool,                          # below the threshold chosen on dev: the count is said to be unsure
+      "confidence_evidence": {feature: float},    # what the confidence was computed from
       "cuts": [int],                              # frames of shot boundaries (hard cuts, dissolves) in the image
       "recognition": null | {"requested": "auto", "chosen": str, "reason": str, "classes": [...], ...}
-        | {"requested": exercise id, "chosen": "any", "reason": str},  # its count failed the periodicity check
       "periodicity": null                         # holds; without image features for exercises
         | {"source": "pose" | "pixels", "pose_count", "pose_confidence", "pixel_count", "pixel_confidence",
            "agree": bool}                         # "any": the two counts and which one was used
@@ -219,6 +221,10 @@ def render_html(analysis: Analysis, video: str | None = None) -> str:
         headline = f"Held for <b>{_fmt(s['hold_s'], 1)} s</b> in {len(s['holds'])} hold(s)"
     else:
         headline = f"<b>{s['reps']}</b> complete reps, <b>{s['partial_reps']}</b> partial"
+        if s.get("uncertain"):
+            headline += (
+                f' <span class="uncertain">(uncertain count: confidence {_fmt(s["confidence"])}; please check)</span>'
+            )
     rows = []
     for r in sorted(s["rep_events"] + s["partial_events"], key=lambda r: r["start"]):
         issues = ", ".join(r["issues"]) or "–"

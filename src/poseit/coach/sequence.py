@@ -150,10 +150,14 @@ class PoseSequence:
         path: str | Path,
         model: str = "blazepose-full",
         on_result: Callable | None = None,
+        progress: bool = False,
         **estimator_options,
     ) -> PoseSequence:
         """Run the pose engine over a video (tracking mode) and collect the sequence. ``on_result`` is called
-        with each `PoseResult` (frame pixels, e.g. to write an annotated video in the same pass)."""
+        with each `PoseResult` (frame pixels, e.g. to write an annotated video in the same pass); ``progress``
+        shows a progress bar on stderr."""
+        from tqdm import tqdm
+
         from poseit.io.sources import open_source
         from poseit.pipeline import PoseEstimator
 
@@ -163,9 +167,11 @@ class PoseSequence:
         xys, scs, worlds, times = [], [], [], []
         images: list[tuple[np.ndarray, np.ndarray]] = []  # image features from the same decoded frames
         width = height = 0
-        with source:
+        bar = tqdm(total=source.num_frames, unit="frame", disable=not progress, leave=False, dynamic_ncols=True)
+        with source, bar:
             try:
                 for result in estimator.process(source):
+                    bar.update(1)
                     height, width = result.frame.image.shape[:2]
                     xy, sc, world = person_arrays(result.poses, estimator.skeleton, with_world=True)
                     xys.append(xy)
@@ -243,7 +249,9 @@ def stack_world(worlds: list[np.ndarray | None], k: int) -> np.ndarray | None:
     return np.stack([np.full((k, 3), np.nan, np.float32) if w is None else w for w in worlds])
 
 
-def extract_poses(path: str | Path, model: str = "blazepose-full", **estimator_options) -> PoseSequence:
+def extract_poses(
+    path: str | Path, model: str = "blazepose-full", progress: bool = False, **estimator_options
+) -> PoseSequence:
     """One person's keypoints over a video (`PoseSequence.from_video` in tracking mode). People small in a wide
     shot are found by the engine's tiled detection."""
-    return PoseSequence.from_video(path, model, **estimator_options)
+    return PoseSequence.from_video(path, model, progress=progress, **estimator_options)

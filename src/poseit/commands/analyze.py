@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exercise", default="auto", help=f"auto (default), any, one of: {ids}; or a .toml definition")
     p.add_argument("--report", required=True, metavar="DIR", help="folder for summary.json, report.html, annotated.mp4")
     p.add_argument("--no-video", action="store_true", help="skip annotated.mp4 (faster)")
+    p.add_argument(
+        "--strict", action="store_true", help="competition-style no-rep rules: the definition's depth must be reached"
+    )
     p.add_argument("--poses", metavar="NPZ", help="save the extracted keypoints here (reuse them with --from-poses)")
     p.add_argument("--from-poses", metavar="NPZ", help="analyse keypoints saved by --poses (no model run)")
     add_runtime_args(p)
@@ -44,10 +47,10 @@ def main(args: argparse.Namespace) -> int:
     if args.from_poses:
         seq = PoseSequence.load(args.from_poses)
     else:
-        seq = extract_poses(video, args.model, **estimator_options(args))
+        seq = extract_poses(video, args.model, progress=not args.quiet, **estimator_options(args))
         if args.poses:
             seq.save(args.poses)
-    analysis = analyze(seq, args.exercise)
+    analysis = analyze(seq, args.exercise, strict=args.strict)
     paths = write_report(analysis, seq, video, args.report, annotated=not args.no_video)
     if not args.quiet:
         s = analysis.summary()
@@ -56,13 +59,18 @@ def main(args: argparse.Namespace) -> int:
         if s["mode"] == "hold":
             print(f"{s['name']}: held {s['hold_s']:.1f} s{chosen}")
         else:
-            print(f"{s['name']}: {s['reps']} reps, {s['partial_reps']} partial{chosen}")
-            check = s.get("periodicity") or {}
-            if check.get("agree") is False and "pixel_strength" in check:
-                print(f"  note: the picture repeats {check['pixel_count']} times (pixel periodicity); check the count")
+            print(f"{s['name']}: {count_text(s)}, {s['partial_reps']} partial{chosen}")
         for issue in s["form_issues"]:
             where = f"rep {issue['rep']}" if issue["rep"] else "hold"
             print(f"  [{issue['severity']}] {where} at {issue['time_s']:.1f} s: {issue['message']}")
         for path in paths.values():
             print(f"wrote {path}")
     return 0
+
+
+def count_text(summary: dict) -> str:
+    """``12 reps`` or, for a count below the confidence threshold, ``12 reps (uncertain: confidence 0.41)``."""
+    text = f"{summary['reps']} reps"
+    if summary.get("uncertain"):
+        text += f" (uncertain: confidence {summary.get('confidence') or 0:.2f}; check the count)"
+    return text

@@ -68,7 +68,8 @@ function showResult(msg, latency) {
 function showSummary(msg) {
   const hold = msg.hold_s !== null && msg.hold_s !== undefined ? `, held ${msg.hold_s.toFixed(1)} s` : "";
   $("summary-text").textContent =
-    `${msg.exercise}: ${msg.reps} reps, ${msg.partial_reps ?? 0} partial${hold} over ${msg.frames} frames.`;
+    `${msg.exercise}: ${msg.reps} reps${msg.uncertain ? ` (uncertain count: confidence ${msg.confidence.toFixed(2)}; please check)` : ""}, ` +
+    `${msg.partial_reps ?? 0} partial${hold} over ${msg.frames} frames.`;
   $("summary-issues").replaceChildren(
     ...msg.form_issues.map((i) =>
       el("li", { className: `sev-${i.severity}` }, `${i.rep ? `rep ${i.rep}` : "hold"}: ${i.message}`),
