@@ -31,6 +31,9 @@ from coach_sets import machine, summarise
 from poseit.coach.analysis import analyze
 from poseit.serve.client import LiveClient
 
+PAGE_MAX_SIDE = 640  # live.js: frames are downscaled to this long side before JPEG encoding
+ERRORS_SHOWN = 3
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -69,8 +72,13 @@ def stream(url: str, video: Path, exercise: str, speed: float) -> dict:
         ok, image = cap.read()
         if not ok:
             break
+        scale = min(1.0, PAGE_MAX_SIDE / max(image.shape[:2]))  # the page downscales, then encodes at 0.8
+        if scale < 1:
+            size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         frames.append(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
     sent = answered = dropped = 0
+    errors: list[str] = []
     with LiveClient(url) as client:
         client.start(exercise)
         max_fps = float(client.hello.get("limits", client.hello).get("max_fps") or 0)
@@ -92,9 +100,18 @@ def stream(url: str, video: Path, exercise: str, speed: float) -> dict:
                 answered += 1
             elif answer.get("code") == "dropped":
                 dropped += 1
+            elif len(errors) < ERRORS_SHOWN:
+                errors.append(answer.get("message", str(answer)))
             last = due
         summary = client.stop()
-    return {"summary": summary, "frames": len(frames), "sent": sent, "answered": answered, "dropped": dropped}
+    return {
+        "summary": summary,
+        "frames": len(frames),
+        "sent": sent,
+        "answered": answered,
+        "dropped": dropped,
+        "errors": errors,
+    }
 
 
 def main() -> int:
@@ -132,6 +149,7 @@ def main() -> int:
                 "sent": live["sent"],
                 "answered": live["answered"],
                 "dropped": live["dropped"],
+                "errors": live["errors"],
             }
             rows.append(row)
             mark = "" if row["reps"] == row["offline"] else "  live != offline"

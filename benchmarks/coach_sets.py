@@ -83,7 +83,8 @@ def fit_confidence(rows: list[dict], l2: float = 1.0, target: float = 0.95) -> N
         hess = x.T @ (x * (p * (1 - p))[:, None]) + penalty + 1e-9 * np.eye(len(w))
         w -= np.linalg.solve(hess, grad)
     p = 1 / (1 + np.exp(-x @ w))
-    print(f"\nconfidence fit on {len(rows)} clips ({int(y.sum())} exact): WEIGHTS = {tuple(round(float(v), 2) for v in w)}")
+    weights = tuple(round(float(v), 2) for v in w)
+    print(f"\nconfidence fit on {len(rows)} clips ({int(y.sum())} exact): WEIGHTS = {weights}")
     for t in np.round(np.arange(0.3, 0.96, 0.05), 2):
         sure = p >= t
         rate = y[sure].mean() if sure.any() else float("nan")

@@ -7,7 +7,7 @@ import pytest
 from coach_synth import CASES, FAULTS, PLANK, PUSHUP_TOP, sequence
 
 from poseit.coach.analysis import analyze
-from poseit.coach.library import library
+from poseit.coach.library import get_exercise, library
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -34,17 +34,27 @@ def test_every_rule_has_a_fault_case():
 
 @pytest.mark.parametrize("key", sorted(FAULTS))
 def test_rule_fires_on_its_fault(key):
+    """Each rule (those off by default too) fires on a fault shown on every rep, and says it once, as a summary
+    ("On every rep: ..."), not once per rep."""
     name, view, changes = FAULTS[key]
     rule = key.split(".")[1]
-    clean = analyze(CASES[name].sequence(view), name)
-    faulty = analyze(CASES[name].sequence(view, **changes), name)
+    exercise = get_exercise(name).with_all_rules()
+    clean = analyze(CASES[name].sequence(view), exercise)
+    faulty = analyze(CASES[name].sequence(view, **changes), exercise)
     assert len(clean.reps) == 3 and len(faulty.reps) == 3
     assert rule not in {i.rule for i in clean.issues}
     fired = [i for i in faulty.issues if i.rule == rule]
-    assert len(fired) == 3, [i.message for i in faulty.issues]
+    assert len(fired) == 1, [i.message for i in faulty.issues]
     issue = fired[0]
-    assert issue.severity in ("info", "warning", "error") and issue.message and issue.rep == 1
-    assert faulty.reps[0].start <= issue.frame <= faulty.reps[0].end
+    assert issue.severity in ("info", "warning", "error") and issue.message.startswith("On every rep: ")
+    assert issue.rep == 0 and faulty.reps[0].start <= issue.frame <= faulty.reps[-1].end
+    assert issue.value is not None and issue.threshold is not None and issue.uncertainty is not None
+
+
+def test_a_rule_speaks_only_past_its_threshold_by_more_than_the_uncertainty():
+    rule = get_exercise("squat").rules[0]
+    assert rule.above is not None
+    assert rule.fails(rule.above + 5) and not rule.fails(rule.above + 5, margin=6) and rule.fails(rule.above + 7, 6)
 
 
 @pytest.mark.parametrize(("rule", "hip_drop"), [("hips_sagging", 0.15), ("hips_piking", -0.25)])

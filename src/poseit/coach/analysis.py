@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from poseit.coach.drive import detect_cuts, in_range, posture_mask, signal_of, uses_world, valid_frames
+from poseit.coach.form import uncertainty
 from poseit.coach.fusion import ANY, AUTO, analyze_any, choose_exercise
 from poseit.coach.kinematics import Body, runs
 from poseit.coach.library import Exercise
@@ -44,10 +45,11 @@ def _analyze_hold(body: Body, exercise: Exercise, signal: np.ndarray, views: np.
     for a, b in holds:
         hold_mask[a:b] = True
     issues = []
-    for rule in exercise.rules:
+    for rule in exercise.active_rules:
         values = signal_of(body, rule.signal)
         with np.errstate(invalid="ignore"):
-            bad = hold_mask & (values > rule.above if rule.above is not None else values < rule.below)
+            margin = uncertainty(rule.signal.name, "any")
+            bad = hold_mask & (values > rule.above + margin if rule.above is not None else values < rule.below - margin)
         bad &= valid_frames(body, exercise) & in_range(body, exercise, rule.signal)
         if rule.only_2d and body.has_world:
             continue

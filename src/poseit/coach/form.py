@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import resources
+
 import numpy as np
 
 from poseit.coach.counter import RepEvent
@@ -9,6 +12,11 @@ from poseit.coach.drive import in_range, posture_mask, signal_of, uses_world, va
 from poseit.coach.kinematics import Body, _quiet, runs
 from poseit.coach.library import Exercise, Rule
 from poseit.coach.results import FormIssue
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 MIN_VALID_SHARE = 0.6  # a rule judges a rep only where at least this share of its frames is a good pose
 
@@ -92,7 +100,7 @@ def check_rep(
     than a guess."""
     issues = []
     good = valid_frames(body, exercise) & posture_mask(body, exercise) & tracked_run(body, rep.turn)
-    for rule in exercise.rules:
+    for rule in exercise.active_rules:
         if rule.window == "hold" or not rule_applies(body, rule, view):
             continue
         frames = rule_frames(rule, rep, depth)
@@ -101,9 +109,26 @@ def check_rep(
             continue
         frames = frames[keep]
         value, at = _stat(steady(signal_of(body, rule.signal), body.fps)[frames], rule.stat)
-        if rule.fails(value):
+        margin = uncertainty(rule.signal.name, view)
+        if rule.fails(value, margin):
             frame = int(frames[at]) if at is not None else rep.turn
-            issues.append(
-                FormIssue(number, frame, float(times[frame]), rule.id, rule.text(value), rule.severity, value)
-            )
+            threshold = rule.above if rule.above is not None else rule.below
+            issue = FormIssue(number, frame, float(times[frame]), rule.id, rule.text(value), rule.severity, value)
+            issue.uncertainty, issue.threshold = margin, threshold
+            issues.append(issue)
     return issues
+
+
+@cache
+def _uncertainty_table() -> dict[str, dict[str, float]]:
+    path = resources.files("poseit.coach") / "uncertainty.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def uncertainty(signal: str, view: str) -> float:
+    """How far a rule's value of ``signal`` seen in ``view`` can be trusted, in the signal's units: the typical
+    disagreement of two pose models on the dev clips (``uncertainty.toml``, written by
+    ``benchmarks/signal_uncertainty.py``), that view's or else over all views; 0 where unmeasured. A rule speaks
+    only where its value is past the threshold by more than this."""
+    entry = _uncertainty_table().get(signal.removeprefix("left_").removeprefix("right_"), {})
+    return float(entry.get(view, entry.get("any", 0.0)))

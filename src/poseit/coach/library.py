@@ -27,7 +27,7 @@ Code interprets these definitions; there is no per-exercise code path. A definit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -121,6 +121,9 @@ class Rule:
     views: tuple[str, ...] = ()
     min_duration_s: float = 1.0  # hold rules: how long the fault must last
     only_2d: bool = False  # a 2D stand-in, not used where world landmarks give the 3D measure
+    enabled: bool = True  # off: measured below the precision bar on dev (``why_off`` says), kept to be measured
+    why_off: str = ""
+    source: str = ""  # the coaching standard the rule follows
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -134,11 +137,14 @@ class Rule:
         if any(v not in VIEWS for v in self.views):
             raise PoseItError(f"rule {self.id}: views must be among {', '.join(VIEWS)}")
 
-    def fails(self, value: float) -> bool:
-        """Whether ``value`` (the statistic) breaks the rule; NaN never does (nothing could be judged)."""
+    def fails(self, value: float, margin: float = 0.0) -> bool:
+        """Whether ``value`` (the statistic) breaks the rule by more than ``margin`` (its uncertainty); NaN
+        never does (nothing could be judged)."""
         if value != value:  # NaN
             return False
-        return value > self.above if self.above is not None else value < self.below  # type: ignore[operator]
+        if self.above is not None:
+            return value > self.above + margin
+        return value < self.below - margin  # type: ignore[operator]
 
     def text(self, value: float) -> str:
         try:
@@ -167,6 +173,15 @@ class Exercise:
     @property
     def is_hold(self) -> bool:
         return self.mode == "hold"
+
+    @property
+    def active_rules(self) -> tuple[Rule, ...]:
+        """The rules that speak (``enabled``)."""
+        return tuple(r for r in self.rules if r.enabled)
+
+    def with_all_rules(self) -> Exercise:
+        """This definition with its rules that are off by default switched on (to measure them)."""
+        return replace(self, rules=tuple(replace(r, enabled=True) for r in self.rules))
 
     def valid_range(self, name: str) -> tuple[float, float]:
         """The validity range of a signal in this exercise (``[valid]``, else ``signals.toml``)."""
@@ -255,6 +270,9 @@ def parse_exercise(data: dict[str, Any], where: str = "exercise") -> Exercise:
                     views=tuple(r.get("views", ())),
                     min_duration_s=float(r.get("min_duration_s", 1.0)),
                     only_2d=bool(r.get("only_2d", False)),
+                    enabled=bool(r.get("enabled", True)),
+                    why_off=str(r.get("why_off", "")),
+                    source=str(r.get("source", "")),
                 )
             )
         return Exercise(

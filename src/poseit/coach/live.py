@@ -20,7 +20,7 @@ import numpy as np
 
 from poseit.coach.counter import RepCounter, RepEvent
 from poseit.coach.drive import Driving, driving_signal, person_jumps, posture_mask, signal_of
-from poseit.coach.form import check_rep
+from poseit.coach.form import check_rep, uncertainty
 from poseit.coach.frames import FrameFeatures, cut_now, frame_features
 from poseit.coach.fusion import ANY, AUTO, choose_exercise
 from poseit.coach.judge import UNFINISHED, partial_feedback, rep_metrics, told_partial
@@ -35,6 +35,7 @@ from poseit.pipeline import PoseResult
 BUFFER_S = 8.0  # seconds of keypoints the live kinematics look back on
 AUTO_WATCH_S = 5.0  # seconds of movement ``auto`` watches before choosing
 ANY_HISTORY_S = 120.0  # ``any`` counts the periodicity of at most this much history
+SUMMARY_MIN_REPS = 3  # a fault on every one of at least this many reps is said once, as a summary
 PIXELS_EVERY_S = 10.0  # ``any`` re-measures the pixels' periodicity this often (the pose's every half second)
 
 
@@ -51,6 +52,7 @@ class LiveCoach:
         # what the counter saw, frame by frame: (frame, time, depth, value, source, ok, cut)
         self.trace: list[tuple[int, float, float, float, int, bool, bool]] = []
         self.judged: list[tuple[RepEvent, list[FormIssue]]] = []  # each rep (complete or partial) and its issues
+        self.summaries: list[FormIssue] = []  # faults on every rep, said once at the end (`_summarise_repeated`)
         if isinstance(exercise, Exercise):
             self._start(exercise)
         elif exercise not in (AUTO, ANY):
@@ -187,9 +189,9 @@ class LiveCoach:
             return
         self.hold_s += dt
         view = body.views()[-1]
-        for rule in self.exercise.rules:
+        for rule in self.exercise.active_rules:
             value = float(signal_of(body, rule.signal)[-1])
-            failing = rule.fails(value) and (not rule.views or view in rule.views)
+            failing = rule.fails(value, uncertainty(rule.signal.name, view)) and (not rule.views or view in rule.views)
             if not failing:
                 self._hold_fail.pop(rule.id, None)
                 continue
@@ -277,10 +279,34 @@ class LiveCoach:
                 drive = driving_signal(body, self.exercise, body.views())
                 self._judge(body, drive, event, self._frames[-len(seq)][0])
             self._last_shot_is_the_end()
+            self._summarise_repeated()
             if not self.exercise.is_hold and len(self._kept) >= 2:
                 from poseit.coach.fusion import periodicity_info
 
                 self.periodicity = periodicity_info(self._sequence(kept=True), len(self.counter.reps), self.min_score)
+
+    def _summarise_repeated(self) -> None:
+        """A fault on every counted rep (at least `SUMMARY_MIN_REPS`) is one summary, not one warning per rep:
+        "On every rep: ..." with the median value, pointing at the rep that shows the median."""
+        reps = [e for e, _ in self.judged if e.complete]
+        if len(reps) < SUMMARY_MIN_REPS:
+            return
+        by_rule: dict[str, list[FormIssue]] = {}
+        for event, found in self.judged:
+            for issue in found:
+                if event.complete and not issue.partial:
+                    by_rule.setdefault(issue.rule, []).append(issue)
+        for rule, issues in by_rule.items():
+            if len({i.rep for i in issues}) < len(reps):
+                continue
+            ordered = sorted(issues, key=lambda i: 0.0 if i.value is None else i.value)
+            middle = ordered[len(ordered) // 2]
+            summary = replace(middle, rep=0, message=f"On every rep: {middle.message}")
+            self.issues = [(s, i) for s, i in self.issues if i.rule != rule or i.partial] + [
+                (self._frames[-1][1], summary)
+            ]
+            self.judged = [(e, [i for i in f if i.rule != rule or i.partial]) for e, f in self.judged]
+            self.summaries.append(summary)
 
     def _last_shot_is_the_end(self) -> None:
         """A rep dropped at a shot boundary after which the stream lasted less than a rep is the clip ending,

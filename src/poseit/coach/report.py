@@ -212,7 +212,39 @@ def _fmt(v: Any, digits: int = 2) -> str:
     return html.escape(str(v))
 
 
-def render_html(analysis: Analysis, video: str | None = None) -> str:
+def evidence_thumbnails(video: str | Path, frames: list[int], height: int = 160) -> dict[int, str]:
+    """frame -> a small JPEG of that frame of ``video`` as a data URI (the evidence beside each message); frames
+    that cannot be read are left out."""
+    import base64
+
+    import cv2
+
+    out: dict[int, str] = {}
+    cap = cv2.VideoCapture(str(video))
+    try:
+        for frame in sorted(set(frames)):
+            cap.set(cv2.CAP_PROP_POS_FRAMES, frame)
+            ok, image = cap.read()
+            if not ok:
+                continue
+            scale = height / image.shape[0]
+            small = cv2.resize(image, (round(image.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
+            data = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+            out[frame] = "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
+    finally:
+        cap.release()
+    return out
+
+
+def _measured(i: dict[str, Any]) -> str:
+    """``measured 112 ± 4 (threshold 100)`` for a rule message that carries its value."""
+    if i.get("value") is None or i.get("threshold") is None:
+        return ""
+    pm = f" ± {_fmt(i['uncertainty'], 2)}" if i.get("uncertainty") else ""
+    return f' <span class="muted">(measured {_fmt(i["value"], 2)}{pm}; threshold {_fmt(i["threshold"], 2)})</span>'
+
+
+def render_html(analysis: Analysis, video: str | None = None, thumbs: dict[int, str] | None = None) -> str:
     """The report page: headline numbers, the driving-signal plot with rep boundaries, the per-rep table and
     the feedback list. Self-contained (inline CSS and SVG, no scripts or external files)."""
     s = analysis.summary()
@@ -252,10 +284,13 @@ def render_html(analysis: Analysis, video: str | None = None) -> str:
     feedback = []
     for i in s["form_issues"]:
         color = SEVERITY_COLORS.get(i["severity"], "#333")
-        rep = f"rep {i['rep']}" if i["rep"] else "hold"
+        rep = f"rep {i['rep']}" if i["rep"] else ("all reps" if s["mode"] == "reps" else "hold")
+        thumb = (thumbs or {}).get(i["frame"])
+        img = f'<br><img src="{thumb}" alt="frame {i["frame"]}" class="evidence">' if thumb else ""
         feedback.append(
             f'<li><span style="color:{color};font-weight:bold">{html.escape(i["severity"])}</span> '
-            f"{rep} at {_fmt(i['time_s'], 1)} s: {html.escape(i['message'])}</li>"
+            f"{rep} at {_fmt(i['time_s'], 1)} s (frame {i['frame']}): {html.escape(i['message'])}"
+            f"{_measured(i)}{img}</li>"
         )
     recog = ""
     if s.get("recognition"):
@@ -291,7 +326,8 @@ def render_html(analysis: Analysis, video: str | None = None) -> str:
 <style>
 body {{ font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }}
 table {{ border-collapse: collapse; font-size: 12px; }} td, th {{ border: 1px solid #ccc; padding: 3px 6px; }}
-th {{ background: #f2f2f2; }} .muted {{ color: #666; }}
+th {{ background: #f2f2f2; }} .muted {{ color: #666; }} .uncertain {{ color: #b45309; }}
+img.evidence {{ border: 1px solid #ccc; margin: 4px 0 10px; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>{headline}. View: {html.escape(s["view"])}. Duration {_fmt(s["duration_s"], 1)} s, {s["frames"]} frames at
@@ -320,7 +356,8 @@ def write_report(
     except OSError as exc:
         raise PoseItError(f"cannot create report folder {out}: {exc.strerror}") from None
     paths = {"summary": write_summary(analysis, out / "summary.json", str(video))}
-    (out / "report.html").write_text(render_html(analysis, str(video)), encoding="utf-8")
+    thumbs = evidence_thumbnails(video, [i.frame for i in analysis.issues])
+    (out / "report.html").write_text(render_html(analysis, str(video), thumbs), encoding="utf-8")
     paths["html"] = out / "report.html"
     if annotated:
         paths["video"] = write_annotated_video(video, seq, analysis, out / "annotated.mp4")

@@ -22,6 +22,8 @@ class FormIssue:
     severity: str
     value: float | None = None
     partial: bool = False
+    uncertainty: float | None = None  # how far the value can be trusted (`poseit.coach.form.uncertainty`)
+    threshold: float | None = None  # the rule's threshold the value is past
 
 
 @dataclass

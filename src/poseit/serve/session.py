@@ -20,6 +20,7 @@ from poseit.coach.analysis import ANY, AUTO
 from poseit.coach.counter import RepEvent
 from poseit.coach.live import LiveCoach
 from poseit.coach.report import FEEDBACK_SHOW_S
+from poseit.coach.results import FormIssue
 from poseit.errors import PoseItError
 from poseit.io.sources import Frame
 from poseit.pipeline import PoseEstimator, PoseResult
@@ -188,7 +189,7 @@ class CoachSession:
             "partial_reps": self.base["partial_reps"] + coach.partial_reps,
             "phase": self._phase(record, holding),
             "hold_s": record.get("hold_s"),
-            "feedback": [{"rep": i.rep, "message": i.message, "severity": i.severity} for i in recent],
+            "feedback": [feedback_item(i) for i in recent],
         }
 
     def _phase(self, record: dict[str, Any], holding: bool) -> str:
@@ -255,6 +256,25 @@ class CoachSession:
         if "partial_reps" in summary:
             summary["partial_reps"] += self.base["partial_reps"]
         return {"type": "summary", "session": self.id, "frames": self.frames, **summary}
+
+
+def feedback_item(issue: FormIssue) -> dict[str, Any]:
+    """A feedback message for the page, with its evidence: the session time of the frame it refers to, the
+    measured value, the rule's threshold and the value's uncertainty (None where not a measured rule)."""
+
+    def num(v: float | None) -> float | None:
+        return None if v is None or v != v else round(float(v), 3)
+
+    return {
+        "rep": issue.rep,
+        "rule": issue.rule,
+        "message": issue.message,
+        "severity": issue.severity,
+        "time_s": round(issue.time_s, 3),
+        "value": num(issue.value) if issue.threshold is not None else None,
+        "threshold": num(issue.threshold),
+        "uncertainty": num(issue.uncertainty),
+    }
 
 
 def _rep_row(number: int, complete: bool, ev: RepEvent) -> dict[str, Any]:

@@ -44,6 +44,26 @@ function closeSource() {
   video.srcObject = null;
 }
 
+const evidence = new Map(); // "rule@time" -> object URL of the frame the message refers to
+
+/** One feedback message with its measured value and, where the page still has it, the frame it refers to. */
+function feedbackItem(f) {
+  const measured =
+    f.value !== null && f.value !== undefined && f.threshold !== null && f.threshold !== undefined
+      ? ` (measured ${f.value.toFixed(1)}${f.uncertainty ? ` ± ${f.uncertainty.toFixed(1)}` : ""}; threshold ${f.threshold})`
+      : "";
+  const li = el("li", { className: `sev-${f.severity}` }, `${f.severity}: ${f.message}${measured}`);
+  const key = `${f.rule}@${f.time_s}`;
+  if (!evidence.has(key) && session) {
+    const jpeg = session.frameAt(f.time_s);
+    if (jpeg) evidence.set(key, URL.createObjectURL(jpeg));
+  }
+  if (evidence.has(key)) {
+    li.append(el("br"), el("img", { src: evidence.get(key), alt: "the moment this refers to", className: "evidence" }));
+  }
+  return li;
+}
+
 function showResult(msg, latency) {
   drawSkeleton(overlay, skeleton, msg);
   $("reps").textContent = msg.reps;
@@ -52,9 +72,7 @@ function showResult(msg, latency) {
   $("exercise-name").textContent = msg.exercise_name;
   $("hold-line").hidden = msg.hold_s === null || msg.hold_s === undefined;
   if (msg.hold_s !== null && msg.hold_s !== undefined) $("hold").textContent = msg.hold_s.toFixed(1);
-  $("feedback").replaceChildren(
-    ...msg.feedback.map((f) => el("li", { className: `sev-${f.severity}` }, `${f.severity}: ${f.message}`)),
-  );
+  $("feedback").replaceChildren(...msg.feedback.map(feedbackItem));
   const now = performance.now();
   frames.push(now);
   while (frames.length && now - frames[0] > 2000) frames.shift();

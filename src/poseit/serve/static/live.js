@@ -2,6 +2,7 @@
 const HEADER_BYTES = 12; // uint32 sequence number + float64 capture time (ms), little-endian
 const MAX_SIDE = 640; // frames are downscaled to this long side before JPEG encoding
 const RECONNECT_FOR_MS = 30000; // how long a dropped session tries to reconnect
+const EVIDENCE_MS = 12000; // sent frames kept this long, to show the moment a feedback message refers to
 
 export class LiveSession {
   constructor(video, handlers) {
@@ -17,6 +18,16 @@ export class LiveSession {
     this.retries = 0;
     this.lostAt = null;
     this.stopping = false;
+    this.recent = []; // [{at, jpeg}] of the frames sent in the last EVIDENCE_MS
+  }
+
+  /** The sent JPEG closest to session time `timeS` (seconds from the first frame), or null. */
+  frameAt(timeS) {
+    if (!this.resume || this.resume.t0_ms === null || !this.recent.length) return null;
+    const want = this.resume.t0_ms + timeS * 1000;
+    let best = null;
+    for (const f of this.recent) if (!best || Math.abs(f.at - want) < Math.abs(best.at - want)) best = f;
+    return best && Math.abs(best.at - want) < 1000 ? best.jpeg : null;
   }
 
   open(exercise, source) {
@@ -125,6 +136,8 @@ export class LiveSession {
       this.inflight = { seq: this.seq, at };
       if (this.resume && this.resume.t0_ms === null) this.resume.t0_ms = at; // the session's time origin
       this.lastSent = at;
+      this.recent.push({ at, jpeg });
+      while (this.recent.length && at - this.recent[0].at > EVIDENCE_MS) this.recent.shift();
       this.ws.send(new Blob([header.buffer, jpeg]));
     } finally {
       this.grabbing = false;
