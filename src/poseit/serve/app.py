@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from poseit.serve.hub import Hub
-from poseit.serve.routes import analyze, pages, sessions, ws
+from poseit.serve.routes import analyze, pages, plans, sessions, ws
 from poseit.serve.routes.pages import STATIC
 from poseit.serve.security import SecurityMiddleware
 from poseit.serve.settings import Settings
@@ -35,8 +37,25 @@ def create_app(settings: Settings | None = None, hub_factory: Callable[[Settings
     app = FastAPI(title="Pose-It!", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.include_router(pages.router)
     app.include_router(sessions.router)
+    app.include_router(plans.router)
     app.include_router(analyze.router)
     app.include_router(ws.router)
+    app.add_exception_handler(RequestValidationError, _invalid)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_middleware(SecurityMiddleware, settings=settings)
     return app
+
+
+async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
+    """A request that fails validation: 422 with its first problem as one readable line in ``detail`` (the
+    page shows it as is), and every problem in ``errors``."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    first = errors[0] if errors else {}
+    where = ".".join(str(x) for x in first.get("loc", ()) if x != "body") or "request"
+    detail = f"{where}: {str(first.get('msg', 'invalid')).removeprefix('Value error, ')}"
+    return JSONResponse({"detail": detail, "errors": jsonable(errors)}, status_code=422)
+
+
+def jsonable(errors: list) -> list:
+    """Validation errors without their (possibly unserialisable) ``ctx`` and ``input``."""
+    return [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in errors]

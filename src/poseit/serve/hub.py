@@ -18,6 +18,7 @@ from poseit.errors import PoseItError
 from poseit.serve.session import CoachSession
 from poseit.serve.settings import Settings
 from poseit.serve.store import Store
+from poseit.serve.workout import set_target
 from poseit.skeletons import get_skeleton
 
 T = TypeVar("T")
@@ -92,8 +93,22 @@ class Hub:
         s = self.settings
         return self.session_class(exercise, s.engine, self.store, source=source, max_side=s.max_side, **kwargs)
 
-    def new_session(self, exercise: str, source: str) -> CoachSession:
-        return self.make_session(exercise, source)
+    def new_session(self, exercise: str, source: str, plan: dict[str, int] | None = None) -> CoachSession:
+        """A new session; ``plan`` (``run``, ``block``, ``set``): it is that set of a live plan run."""
+        if plan is None:
+            return self.make_session(exercise, source)
+        run = self.store.plan_run(plan["run"])
+        if run is None or run["status"] != "live":
+            raise PoseItError(f"no live plan run {plan['run']}")
+        target = set_target(run["plan"], plan["block"], plan["set"], exercise)
+        place = {
+            "plan_run_id": run["id"],
+            "plan_block": plan["block"],
+            "plan_set": plan["set"],
+            "target_reps": target["reps"],
+            "target_hold_s": target["hold_s"],
+        }
+        return self.make_session(exercise, source, plan=place)
 
     def resume_token(self, session_id: int | None) -> str:
         """The token that lets a client resume session ``session_id`` after its connection dropped."""

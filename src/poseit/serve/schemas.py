@@ -19,11 +19,20 @@ class Resume(_Strict):
     t0_ms: float | None = None  # capture time of the session's first frame (the client's clock)
 
 
+class PlanSet(_Strict):
+    """Which set of a plan run a session is: the run's id, the block (from 0) and the set in it (from 1)."""
+
+    run: int
+    block: int = Field(ge=0, le=100)
+    set: int = Field(ge=1, le=100)
+
+
 class StartMessage(_Strict):
     type: Literal["start"]
     exercise: str = Field(max_length=40)
     source: Literal["camera", "file", "demo"] = "camera"
     resume: Resume | None = None
+    plan: PlanSet | None = None
 
 
 class StopMessage(_Strict):
@@ -70,8 +79,34 @@ class Session(BaseModel):
     reps: int
     partial_reps: int
     hold_s: float | None
+    plan_run_id: int | None = None
+    plan_block: int | None = None
+    plan_set: int | None = None
+    target_reps: int | None = None
+    target_hold_s: float | None = None
 
 
 class SessionDetail(Session):
     rep_events: list[Rep]
     form_issues: list[Issue]
+
+
+class PlanRunStart(_Strict):
+    plan: str = Field(max_length=40)  # a plan's key: builtin:NAME or user:ID
+
+
+class PlanRunEnd(_Strict):
+    status: Literal["ended", "stopped"] = "ended"
+
+
+class PlanRun(BaseModel):
+    """A run of a plan, with the plan as it was and its sets (sessions) so far."""
+
+    id: int
+    plan_key: str
+    plan_name: str
+    plan: dict
+    started_at: float
+    ended_at: float | None
+    status: str
+    sets: list[Session]

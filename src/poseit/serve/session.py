@@ -118,9 +118,11 @@ class CoachSession:
         max_side: int = 1280,
         resume: int | None = None,
         t0: float | None = None,
+        plan: dict[str, Any] | None = None,
     ) -> None:
         """``resume``: go on with that stored session (its reps so far counted from the database, as after a
-        cluster replica died); ``t0``: the session's time origin (default: its first frame's time)."""
+        cluster replica died); ``t0``: the session's time origin (default: its first frame's time); ``plan``:
+        the session is a set of a plan run (its place and target, `Store.start_session`)."""
         if exercise not in exercise_ids():
             raise PoseItError(f"unknown exercise {exercise!r}; choose one of {', '.join(exercise_ids())}")
         self.engine, self.store, self.max_side = engine, store, max_side
@@ -138,7 +140,7 @@ class CoachSession:
             self.id: int | None = resume
             self.base = {k: v for k, v in store.counted(resume).items() if k in self.base}
         else:
-            self.id = store.start_session(exercise, engine.model, engine.device, source) if store else None
+            self.id = store.start_session(exercise, engine.model, engine.device, source, plan) if store else None
 
     # --- frames -----------------------------------------------------------------------------------------------
     def feed_jpeg(self, data: bytes, time_s: float) -> dict[str, Any]:

@@ -37,8 +37,16 @@ sessions_t = sa.Table(
     sa.Column("reps", sa.Integer, nullable=False, server_default="0"),
     sa.Column("partial_reps", sa.Integer, nullable=False, server_default="0"),
     sa.Column("hold_s", sa.Float),
+    # a set of a workout plan's run (schema v2; NULL for a session on its own)
+    sa.Column("plan_run_id", sa.Integer),
+    sa.Column("plan_block", sa.Integer),  # the plan's block, from 0
+    sa.Column("plan_set", sa.Integer),  # the set within the block, from 1
+    sa.Column("target_reps", sa.Integer),
+    sa.Column("target_hold_s", sa.Float),
     sa.CheckConstraint("status IN ('live', 'ended', 'interrupted')", name="sessions_status"),
+    sa.Index("sessions_plan_run", "plan_run_id"),
 )
+PLAN_SESSION_COLUMNS = ("plan_run_id", "plan_block", "plan_set", "target_reps", "target_hold_s")
 reps_t = sa.Table(
     "reps",
     metadata,
@@ -66,6 +74,29 @@ issues_t = sa.Table(
     sa.Column("recorded_at", sa.Float, nullable=False),
     sa.Index("issues_session", "session_id", "rep"),
 )
+plans_t = sa.Table(  # users' own workout plans (the built-in ones are package files)
+    "plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("blocks", sa.JSON, nullable=False),  # [{exercise, sets, reps | hold_s, rest_s}, ...]
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+plan_runs_t = sa.Table(
+    "plan_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_key", sa.Text, nullable=False),  # builtin:NAME or user:ID
+    sa.Column("plan_name", sa.Text, nullable=False),
+    sa.Column("plan", sa.JSON, nullable=False),  # the plan as it was when the run started
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("ended_at", sa.Float),
+    sa.Column("status", sa.Text, nullable=False, server_default="live"),
+    sa.CheckConstraint("status IN ('live', 'ended', 'stopped')", name="plan_runs_status"),
+    sa.Index("plan_runs_started", "started_at"),
+)
 version_t = sa.Table("schema_version", sa.MetaData(), sa.Column("version", sa.Integer, nullable=False))
 
 
@@ -73,11 +104,23 @@ def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[sessions_t, reps_t, issues_t])
 
 
+def _v2(conn: Connection) -> None:
+    """Workout plans: users' plans, plan runs, and each session's place in a run."""
+    metadata.create_all(conn, tables=[plans_t, plan_runs_t])
+    have = {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
+    types = {"plan_run_id": "INTEGER", "plan_block": "INTEGER", "plan_set": "INTEGER", "target_reps": "INTEGER"}
+    for name in PLAN_SESSION_COLUMNS:  # (a database made by this version's _v1 has them already)
+        if name not in have:
+            conn.execute(sa.text(f"ALTER TABLE sessions ADD COLUMN {name} {types.get(name, 'DOUBLE PRECISION')}"))
+    next(i for i in sessions_t.indexes if i.name == "sessions_plan_run").create(conn, checkfirst=True)
+
+
 # Each entry migrates the schema from version i to i + 1, on either database.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1,)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2)
 SCHEMA_VERSION = len(MIGRATIONS)
 SESSION_COLUMNS = (
-    "id, started_at, ended_at, status, exercise, counted_as, model, device, source, frames, reps, partial_reps, hold_s"
+    "id, started_at, ended_at, status, exercise, counted_as, model, device, source, frames, reps, partial_reps, "
+    "hold_s, " + ", ".join(PLAN_SESSION_COLUMNS)
 )
 REP_COLUMNS = ("number", "complete", "start_s", "turn_s", "end_s", "duration_s")
 ISSUE_COLUMNS = ("rep", "time_s", "rule", "message", "severity")
@@ -178,8 +221,12 @@ class Store:
         self.engine.dispose()
 
     # --- writes ---------------------------------------------------------------------------------------------
-    def start_session(self, exercise: str, model: str, device: str, source: str = "camera") -> int:
+    def start_session(
+        self, exercise: str, model: str, device: str, source: str = "camera", plan: dict[str, Any] | None = None
+    ) -> int:
+        """A new live session; ``plan``: its place in a plan run (``PLAN_SESSION_COLUMNS``)."""
         row = {"started_at": time.time(), "exercise": exercise, "model": model, "device": device, "source": source}
+        row.update({c: (plan or {}).get(c) for c in PLAN_SESSION_COLUMNS})
         with self.engine.begin() as conn:
             return int(conn.execute(sessions_t.insert().values(**row)).inserted_primary_key[0])
 
@@ -263,3 +310,67 @@ class Store:
             ).scalar()
             issues = conn.execute(sa.select(sa.func.count()).where(i.session_id == session_id)).scalar()
         return {"reps": int(complete or 0), "partial_reps": int(partial or 0), "issues": int(issues or 0)}
+
+    # --- workout plans --------------------------------------------------------------------------------------
+    def plans(self) -> list[dict[str, Any]]:
+        """Users' plans, oldest first (``id``, ``name``, ``description``, ``blocks``)."""
+        p = plans_t.c
+        return self._rows(sa.select(p.id, p.name, p.description, p.blocks).order_by(p.id))
+
+    def plan(self, plan_id: int) -> dict[str, Any] | None:
+        p = plans_t.c
+        found = self._rows(sa.select(p.id, p.name, p.description, p.blocks).where(p.id == plan_id))
+        return found[0] if found else None
+
+    def add_plan(self, name: str, description: str, blocks: list[dict[str, Any]]) -> int:
+        now = time.time()
+        row = {"name": name, "description": description, "blocks": blocks, "created_at": now, "updated_at": now}
+        with self.engine.begin() as conn:
+            return int(conn.execute(plans_t.insert().values(**row)).inserted_primary_key[0])
+
+    def update_plan(self, plan_id: int, name: str, description: str, blocks: list[dict[str, Any]]) -> bool:
+        """Replace a plan's content; False if there is no such plan."""
+        values = {"name": name, "description": description, "blocks": blocks, "updated_at": time.time()}
+        with self.engine.begin() as conn:
+            return conn.execute(plans_t.update().where(plans_t.c.id == plan_id).values(**values)).rowcount > 0
+
+    def delete_plan(self, plan_id: int) -> bool:
+        """Delete a plan (its runs keep their copy of it); False if there is no such plan."""
+        with self.engine.begin() as conn:
+            return conn.execute(plans_t.delete().where(plans_t.c.id == plan_id)).rowcount > 0
+
+    def start_plan_run(self, plan_key: str, plan_name: str, plan: dict[str, Any]) -> int:
+        row = {"plan_key": plan_key, "plan_name": plan_name, "plan": plan, "started_at": time.time()}
+        with self.engine.begin() as conn:
+            return int(conn.execute(plan_runs_t.insert().values(**row)).inserted_primary_key[0])
+
+    def end_plan_run(self, run_id: int, status: str = "ended") -> bool:
+        """Mark a live run ended (all its sets done) or stopped; False if there is no such live run."""
+        r = plan_runs_t.c
+        with self.engine.begin() as conn:
+            query = plan_runs_t.update().where(r.id == run_id, r.status == "live")
+            return conn.execute(query.values(status=status, ended_at=time.time())).rowcount > 0
+
+    def plan_runs(self, limit: int = 50, offset: int = 0, run_id: int | None = None) -> list[dict[str, Any]]:
+        """Plan runs, newest first, each with its sets (the linked sessions, in the order they were done)."""
+        r = plan_runs_t.c
+        query = sa.select(r.id, r.plan_key, r.plan_name, r.plan, r.started_at, r.ended_at, r.status)
+        if run_id is not None:
+            query = query.where(r.id == run_id)
+        runs = self._rows(query.order_by(r.started_at.desc(), r.id.desc()).limit(limit).offset(offset))
+        if not runs:
+            return runs
+        s = sessions_t.c
+        sets = self._rows(
+            sa.select(*_SESSION_COLS).where(s.plan_run_id.in_([run["id"] for run in runs])).order_by(s.started_at, s.id)
+        )
+        by_run: dict[int, list[dict[str, Any]]] = {run["id"]: [] for run in runs}
+        for row in sets:
+            by_run[row["plan_run_id"]].append(row)
+        for run in runs:
+            run["sets"] = by_run[run["id"]]
+        return runs
+
+    def plan_run(self, run_id: int) -> dict[str, Any] | None:
+        found = self.plan_runs(1, 0, run_id)
+        return found[0] if found else None

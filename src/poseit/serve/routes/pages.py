@@ -29,8 +29,11 @@ def history() -> HTMLResponse:
 
 @router.get("/api/exercises")
 def exercises() -> list[dict]:
-    """What the picker offers: every library exercise, then ``auto`` and ``any``."""
-    return [{"id": k, "name": exercise_names()[k]} for k in exercise_ids()]
+    """What the picker offers: every library exercise, then ``auto`` and ``any``; ``hold``: timed, not counted."""
+    from poseit.coach.library import library
+
+    holds = {k for k, ex in library().items() if ex.is_hold}
+    return [{"id": k, "name": exercise_names()[k], "hold": k in holds} for k in exercise_ids()]
 
 
 @router.get("/api/demo")

@@ -8,7 +8,9 @@ at most one frame per client in inference and one waiting: a newer frame replace
 answered ``dropped`` (frames are dropped, never queued). ``{"type": "stop"}`` ends the session with
 ``{"type": "summary", ...}``. A client whose connection dropped mid-session (its server went away) may open a
 new one and send ``start`` with ``resume`` (the session id, the ``resume_token`` of its ``started`` answer and
-the capture time of its first frame): the session goes on from its stored reps. Bad, oversized, too-fast or
+the capture time of its first frame): the session goes on from its stored reps. A ``start`` may name a set of
+a workout plan's run (``"plan": {"run", "block", "set"}``, `poseit.serve.workout`): the session is stored as
+that set, with its target. Bad, oversized, too-fast or
 out-of-order messages are answered with ``{"type": "error", "code", "message"}`` and the connection stays open.
 A client that sends nothing for ``idle_timeout_s`` or does not read an answer for ``send_timeout_s`` is
 disconnected.
@@ -161,7 +163,12 @@ class Connection:
         await self.stop(quiet=True)
         hub, r = self.hub, message.resume
         if r is None:
-            self.session = await hub.run(hub.new_session, message.exercise, message.source)
+            plan = message.plan.model_dump() if message.plan is not None else None
+            try:
+                self.session = await hub.run(hub.new_session, message.exercise, message.source, plan)
+            except PoseItError as exc:
+                await self.error("bad_plan", str(exc))
+                return
         else:
             t0 = r.t0_ms / 1000.0 if r.t0_ms is not None else None
             try:
@@ -180,6 +187,7 @@ class Connection:
                 "exercise": message.exercise,
                 "resumed": r is not None,
                 "resume_token": hub.resume_token(session_id),
+                "plan": message.plan.model_dump() if message.plan is not None else None,
             }
         )
 
