@@ -73,7 +73,8 @@ def write_y4m(frames: list[np.ndarray], path: Path, fps: int) -> None:
             f.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
 
 
-def launch(playwright, y4m: Path, profile: Path):
+def launch(playwright, y4m: Path, profile: Path, viewport: dict | None = None, **options):
+    """Headless chromium whose fake camera plays ``y4m`` (in a loop)."""
     args = [
         "--no-sandbox",
         "--disable-gpu",
@@ -86,8 +87,28 @@ def launch(playwright, y4m: Path, profile: Path):
         "--no-first-run",
     ]
     return playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True, args=args, viewport={"width": 1100, "height": 760}
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=args,
+        viewport=viewport or {"width": 1100, "height": 760},
+        **options,
     )
+
+
+def need_browser():
+    """Playwright's sync API, or skip with the reason (no chromium, no Playwright)."""
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    return pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
+
+
+def camera_clip(clip: Path, y4m: Path, width: int = 640, last: int | None = None, fps: int = FPS) -> list[np.ndarray]:
+    """The clip's frames (up to ``last``, then a second of the last frame) written as the fake camera's y4m."""
+    frames = read_frames(clip, width=width)[: None if last is None else last + 1]
+    frames += [frames[-1]] * fps
+    write_y4m(frames, y4m, fps)
+    return frames
 
 
 def person_box(frames: list[np.ndarray]) -> tuple[np.ndarray, float]:
@@ -122,13 +143,9 @@ def check_live_page(base_url: str, clip: Path, tmp_path: Path, screenshot: Path 
     """The page at ``base_url``, with the clip as its camera, counts the clip's labelled reps, draws the
     skeleton where the engine finds the person, ends the session into the history, and fits a phone's screen;
     no CSP violation or uncaught error. Skips without chromium or Playwright."""
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
-    frames = read_frames(clip, width=640)[: LAST_FRAME + 1]
-    frames += [frames[-1]] * FPS  # a second at the top before the loop
+    sync_api = need_browser()
     y4m = tmp_path / "clip.y4m"
-    write_y4m(frames, y4m, FPS)
+    frames = camera_clip(clip, y4m, last=LAST_FRAME)  # and a second at the top before the loop
     box, median_area = person_box(frames)
     h, w = frames[0].shape[:2]
 

@@ -96,7 +96,11 @@ def test_strict_csp_and_no_third_party_assets(open_client):
     csp = r.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
     assert r.headers["x-content-type-options"] == "nosniff"
-    for name in ("index.html", "history.html", "app.js", "live.js", "draw.js", "history.js", "util.js", "style.css"):
+    from poseit.serve.routes.pages import STATIC
+
+    names = sorted(f.name for f in STATIC.iterdir() if f.name.endswith((".html", ".js", ".css")))
+    assert {"index.html", "app.js", "voice.js", "plans.js", "runner.js"} <= set(names)
+    for name in names:
         text = open_client.get(f"/static/{name}").text
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text, name
         assert "<script>" not in text and "style=" not in text, name

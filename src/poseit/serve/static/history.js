@@ -56,7 +56,55 @@ async function showSession(id) {
   );
 }
 
+const target = (s) => (s.target_hold_s ? `${fmt(s.target_hold_s, 0)} s` : s.target_reps ? `${s.target_reps} reps` : "–");
+const done = (s) => (s.target_hold_s ? `${fmt(s.hold_s, 1)} s` : `${s.reps} reps`);
+
+/** A plan run's sets against their targets, and its totals. */
+async function showRun(id) {
+  const run = await fetchJson(`/api/plan-runs/${encodeURIComponent(id)}`);
+  $("run-detail").hidden = false;
+  $("detail").hidden = true;
+  $("run-title").textContent = `Workout ${run.id}: ${run.plan_name}, ${when(run.started_at)}`;
+  const planned = run.plan.blocks.reduce((n, b) => n + b.sets, 0);
+  const reps = run.sets.reduce((n, s) => n + s.reps, 0);
+  const goal = run.plan.blocks.reduce((n, b) => n + (b.reps ? b.reps * b.sets : 0), 0);
+  const met = run.sets.filter((s) => (s.target_hold_s ? (s.hold_s ?? 0) >= s.target_hold_s : s.reps >= s.target_reps));
+  const minutes = run.ended_at ? `, ${fmt((run.ended_at - run.started_at) / 60, 1)} minutes` : "";
+  $("run-total").textContent =
+    `${run.sets.length} of ${planned} sets done, ${met.length} at their target; ${reps} of ${goal} reps${minutes} (${run.status}).`;
+  $("run-sets").tBodies[0].replaceChildren(
+    ...run.sets.map((s) => {
+      const block = run.plan.blocks[s.plan_block] || { sets: "?" };
+      const seconds = s.ended_at ? fmt(s.ended_at - s.started_at, 0) : "–";
+      const link = el("a", { href: `#${s.id}` }, `#${s.id}`);
+      const cells = [`${s.plan_block + 1}.${s.plan_set} of ${block.sets}`, s.counted_as || s.exercise, target(s), done(s), s.partial_reps, seconds];
+      return el("tr", {}, ...cells.map((v) => el("td", {}, String(v))), el("td", {}, link));
+    }),
+  );
+}
+
+async function showRuns() {
+  const runs = await fetchJson("/api/plan-runs?limit=100");
+  $("runs-empty").hidden = runs.length > 0;
+  $("runs").tBodies[0].replaceChildren(
+    ...runs.map((r) => {
+      const planned = r.plan.blocks.reduce((n, b) => n + b.sets, 0);
+      const minutes = r.ended_at ? (r.ended_at - r.started_at) / 60 : null;
+      const reps = r.sets.reduce((n, s) => n + s.reps, 0);
+      const cells = [r.id, when(r.started_at), r.plan_name, `${r.sets.length} / ${planned}`, reps, fmt(minutes, 1), r.status];
+      const row = el("tr", { tabIndex: 0, className: "link" }, ...cells.map((v) => el("td", {}, String(v))));
+      const open = () => {
+        location.hash = `plan-${r.id}`;
+      };
+      row.onclick = open;
+      row.onkeydown = (ev) => ev.key === "Enter" && open();
+      return row;
+    }),
+  );
+}
+
 async function init() {
+  await showRuns();
   const sessions = await fetchJson("/api/sessions?limit=200");
   $("empty").hidden = sessions.length > 0;
   const ordered = [...sessions].reverse();
@@ -86,7 +134,12 @@ async function init() {
   );
   const fromHash = () => {
     const id = location.hash.slice(1);
-    if (/^\d+$/.test(id)) showSession(id).catch((err) => ($("detail-title").textContent = err.message));
+    if (/^\d+$/.test(id)) {
+      $("run-detail").hidden = true;
+      showSession(id).catch((err) => ($("detail-title").textContent = err.message));
+    } else if (/^plan-\d+$/.test(id)) {
+      showRun(id.slice(5)).catch((err) => ($("run-title").textContent = err.message));
+    }
   };
   window.onhashchange = fromHash;
   fromHash();

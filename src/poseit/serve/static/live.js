@@ -30,9 +30,11 @@ export class LiveSession {
     return best && Math.abs(best.at - want) < 1000 ? best.jpeg : null;
   }
 
-  open(exercise, source) {
+  /** Start a session; `plan` ({run, block, set}): it is that set of a plan run. */
+  open(exercise, source, plan = null) {
     this.exercise = exercise;
     this.source = source;
+    this.plan = plan;
     this.resume = null; // {session, token, t0_ms} once started: what a dropped connection resumes with
     this.connect();
     if (this.video.requestVideoFrameCallback) {
@@ -55,6 +57,7 @@ export class LiveSession {
     ws.onopen = () => {
       const start = { type: "start", exercise: this.exercise, source: this.source };
       if (this.resume) start.resume = this.resume;
+      else if (this.plan) start.plan = this.plan;
       ws.send(JSON.stringify(start));
     };
   }
@@ -95,14 +98,29 @@ export class LiveSession {
       if (this.inflight && msg.seq === this.inflight.seq) this.inflight = null;
       this.on.error(msg);
       this.pump();
+    } else if (msg.type === "pong") {
+      // keep-alive while paused
     } else if (msg.type === "summary") {
       this.on.summary(msg);
       this.ws.close(1000, "session over");
     }
   }
 
+  /** Stop sending frames for a while (the connection is kept alive), or go on. */
+  pause(paused) {
+    this.paused = paused;
+    clearInterval(this.keepAlive);
+    if (paused) {
+      this.keepAlive = setInterval(() => {
+        if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "ping" }));
+      }, 20000);
+    } else {
+      this.pump();
+    }
+  }
+
   async pump() {
-    if (!this.running || this.inflight || this.grabbing) return;
+    if (!this.running || this.paused || this.inflight || this.grabbing) return;
     const v = this.video;
     if (v.readyState < 2 || !v.videoWidth) {
       clearTimeout(this.timer);
@@ -147,6 +165,7 @@ export class LiveSession {
   stop() {
     this.stopping = true;
     this.running = false;
+    clearInterval(this.keepAlive);
     if (this.lostAt) this.end("stopped while reconnecting"); // the session ends with its stored reps
     else if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: "stop" }));
   }

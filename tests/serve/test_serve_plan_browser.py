@@ -1,0 +1,130 @@
+"""A workout plan run hands-free in a real browser (Debian's chromium, headless, its fake camera fed from a real
+push-up clip): two sets of two push-ups with a rest between. Each set ends at its target by itself, the rest
+timer counts down, the page's spoken cues (captured by wrapping ``speechSynthesis.speak``) come in order with
+every spoken count equal to the count on the screen, and the history shows the run with both sets."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from live_web import LAST_FRAME, camera_clip, launch, need_browser
+
+pytestmark = pytest.mark.slow
+REPS, REST_S = 2, 4
+
+# every utterance the page hands to the speech synthesis, with what the screen showed at that moment
+CAPTURE = """
+window.__spoken = [];
+if (window.speechSynthesis) {
+  const speak = window.speechSynthesis.speak.bind(window.speechSynthesis);
+  window.speechSynthesis.speak = (u) => {
+    const reps = document.getElementById("reps");
+    window.__spoken.push({
+      text: u.text, kind: u.kind || null, reps: reps ? reps.textContent : null,
+      plan: document.body.dataset.plan || null, set: document.body.dataset.planSet || null,
+    });
+    return speak(u);
+  };
+}
+"""
+
+
+def wait_for(page, selector: str, within: float) -> None:
+    page.wait_for_selector(selector, timeout=within * 1000, state="attached")
+
+
+def test_two_set_plan_with_voice_rest_timer_and_history(tmp_path, server, pushup_clip):
+    sync_api = need_browser()
+    y4m = tmp_path / "clip.y4m"
+    camera_clip(pushup_clip, y4m, last=LAST_FRAME)
+    plan = {"name": "Two sets", "blocks": [{"exercise": "pushup", "sets": 2, "reps": REPS, "rest_s": REST_S}]}
+    key = httpx.post(server.url + "/api/plans", json=plan).json()["key"]
+
+    with sync_api.sync_playwright() as playwright:
+        context = launch(playwright, y4m, tmp_path / "profile")
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.add_init_script(CAPTURE)
+            page.goto(server.url + "/")
+            wait_for(page, "body[data-ready='1']", 30)
+            assert page.evaluate("typeof window.speechSynthesis") == "object", "no speech synthesis in this chromium"
+            assert page.get_attribute("#mute", "aria-pressed") == "false"
+            page.select_option("#source", "camera")
+            page.select_option("#plan", key)
+            page.fill("#ready-s", "1")
+            page.focus("#plan-start")  # keyboard, not a click
+            page.keyboard.press("Enter")
+
+            wait_for(page, "body[data-plan='set'][data-plan-set='1']", 30)
+            assert page.text_content("#plan-step").startswith("set 1 of 2")
+            assert page.text_content("#target") == f" / {REPS}"
+            # the rest timer: it appears by itself once set 1 reaches its target, and counts down
+            wait_for(page, "body[data-plan='rest']", 120)
+            assert page.text_content("#reps") == str(REPS)
+            seen = set()
+            while page.get_attribute("body", "data-plan") == "rest":
+                seen.add(page.text_content("#rest-left"))
+                time.sleep(0.2)
+            assert {"3", "2", "1"} <= seen, seen
+            wait_for(page, "body[data-plan='set'][data-plan-set='2']", 10)
+            wait_for(page, "body[data-plan='ended']", 120)
+            assert page.text_content("#reps") == str(REPS)
+            assert "2 of 2 sets done" in page.text_content("#summary-text")
+            spoken = page.evaluate("window.__spoken")
+            history_link = page.get_attribute("#summary-link", "href")
+
+            texts = [s["text"] for s in spoken]
+            print("spoken:", texts)
+            order = []  # the plan's cues and the counts, in the order spoken
+            for s in spoken:
+                if s["kind"] == "count":
+                    assert s["text"] == s["reps"], f"said {s['text']!r} while the screen showed {s['reps']}"
+                    assert s["plan"] == "set", s
+                    order.append(("count", s["set"], int(s["text"])))
+                elif s["kind"] == "countdown":
+                    order.append(("countdown", s["plan"], s["text"]))
+                elif s["kind"] == "plan":
+                    order.append(("plan", s["set"], s["text"]))
+            for n in ("1", "2"):  # counts rise within a set and end at its target
+                counts = [c for kind, where, c in order if kind == "count" and where == n]
+                assert counts == sorted(set(counts)) and counts[-1] == REPS, (n, counts)
+            plan_cues = [t for kind, _, t in order if kind == "plan"]
+            assert "Get ready" in plan_cues[0]
+            assert plan_cues[1].startswith("Push-up, set 1 of 2: 2 reps")
+            assert plan_cues[2].startswith("Set done: 2 reps. Rest 4 seconds. Next: Push-up, set 2 of 2")
+            assert plan_cues[3].startswith("Push-up, set 2 of 2")
+            assert plan_cues[4].startswith("Workout complete: 2 sets, 4 reps")
+            rest = [t for kind, where, t in order if kind == "countdown" and where == "rest"]
+            assert rest == ["3", "2", "1"], order
+
+            def at(text: str) -> int:
+                return next(i for i, o in enumerate(order) if o[0] == "plan" and o[2] == text)
+
+            go1, done1, go2, end = (at(t) for t in plan_cues[1:5])
+            set1 = [i for i, o in enumerate(order) if o[0] == "count" and o[1] == "1"]
+            set2 = [i for i, o in enumerate(order) if o[0] == "count" and o[1] == "2"]
+            rest_at = [i for i, o in enumerate(order) if o[0] == "countdown" and o[1] == "rest"]
+            assert go1 < min(set1) and max(set1) < done1 < min(rest_at) and max(rest_at) < go2
+            assert go2 < min(set2) and max(set2) < end
+
+            # the history: the run with both sets at their target, each a session
+            page.goto(server.url + history_link)
+            wait_for(page, "#run-sets tbody tr", 30)
+            rows = page.locator("#run-sets tbody tr")
+            assert rows.count() == 2
+            for i in range(2):
+                cells = rows.nth(i).locator("td").all_text_contents()
+                assert cells[0] == f"1.{i + 1} of 2" and cells[2] == f"{REPS} reps" and cells[3] == f"{REPS} reps"
+            assert page.text_content("#run-total").startswith("2 of 2 sets done, 2 at their target; 4 of 4 reps")
+            assert page.locator("#runs tbody tr").count() >= 1
+            page.locator("#run-sets tbody tr a").first.click()
+            wait_for(page, "#reps tbody tr", 30)
+            assert not [p for p in problems if "Content Security Policy" in p or "Uncaught" in p], problems
+        finally:
+            context.close()
