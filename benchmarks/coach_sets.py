@@ -37,12 +37,13 @@ def machine() -> str:
     return f"{name or platform.processor()}, {__import__('os').cpu_count()} cores"
 
 
-def peer_counts() -> dict[str, int]:
+def peer_rows() -> dict[str, dict]:
+    """``set:key`` -> the peer's row of benchmarks/results/peer_counts.json (`peer_counter.py`)."""
     path = RESULTS / "peer_counts.json"
     if not path.is_file():
         return {}
     rows = json.loads(path.read_text())["clips"]
-    return {f"{r['set']}:{r['key']}": r["peer"] for r in rows if r.get("peer") is not None}
+    return {f"{r['set']}:{r['key']}": r for r in rows if r.get("peer") is not None}
 
 
 def summarise(rows: list[dict], key: str = "reps") -> dict:
@@ -116,7 +117,7 @@ def main() -> int:
     if not clips:
         print(f"coach_sets: no labelled clips found{labelled_sets.workouts_env_hint()}", file=sys.stderr)
         return 1
-    peers = peer_counts()
+    peers = peer_rows()
     rows, t0 = [], time.time()
     print(f"{'set':14s} {'split':5s} {'clip':58s} {'exercise':13s} true reps part  conf peer")
     for clip in clips:
@@ -135,7 +136,10 @@ def main() -> int:
             "uncertain": result.uncertain,
             "evidence": result.evidence,
             "periodic_count": per.get("periodic_count"),
-            "peer": peers.get(f"{clip.set}:{clip.key}"),
+            "peer": peers.get(f"{clip.set}:{clip.key}", {}).get("peer"),
+            "frames": len(seq),
+            "frames_with_pose": int(seq.present.sum()),
+            "peer_frames_with_pose": peers.get(f"{clip.set}:{clip.key}", {}).get("frames_with_pose"),
             "turn_frames": [r.turn for r in result.reps],
             "relative_depths": [round(r.relative_depth, 2) for r in result.reps],
             "form_issues": [f"rep {i.rep}: {i.message}" for i in result.issues],
@@ -174,6 +178,9 @@ def main() -> int:
                 "poseit_on_peer_clips": summarise(with_peer),
                 "peer": summarise(with_peer, "peer"),
                 "confidence": confidence_summary(group),
+                "frames_with_pose": sum(r["frames_with_pose"] for r in group),
+                "peer_frames_with_pose": sum(r["peer_frames_with_pose"] or 0 for r in with_peer),
+                "frames": sum(r["frames"] for r in group),
             }
     for name, s in summary.items():
         p, q = s["poseit"], s["peer"]

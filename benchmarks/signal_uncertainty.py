@@ -3,12 +3,13 @@ BlazePose heavy on the same frames of the dev clips (a second estimate of the sa
 bound on the error of either). Writes src/poseit/coach/uncertainty.toml, which the form rules read: a rule
 speaks only where its measured fault exceeds the threshold by more than this uncertainty.
 
-    POSEIT_WORKOUTS=DIR python benchmarks/signal_uncertainty.py --cache .cache/coach --heavy-cache .cache/coach-heavy
+    python benchmarks/signal_uncertainty.py --cache .cache/coach --heavy-cache .cache/coach-heavy [--sets ...]
 
 Per signal (combined as the rules combine it) and view (``front``, ``side``, ``oblique``, from the full model's
 shoulder ratio): the median absolute difference over the frames where the exercise's posture holds and both
 models give a value; a view with fewer than `MIN_FRAMES` such frames is not written (the rule then uses the
-signal's ``any`` value, over all views). Dev clips only (`labelled_sets.py`).
+signal's ``any`` value, over all views). Dev clips only (`labelled_sets.py`; by default the ../shared ones, whose
+form faults are labelled).
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, required=True)
     ap.add_argument("--heavy-cache", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--sets", nargs="+", default=["shared1", "shared2"], choices=labelled_sets.SETS)
     args = ap.parse_args()
     rules = {ex.id: ex for ex in library().values()}
     diffs: dict[tuple[str, str], list[np.ndarray]] = defaultdict(list)
-    clips = labelled_sets.clips(split="dev")
+    clips = labelled_sets.clips(args.sets, split="dev")
     for clip in clips:
         ex = rules.get(clip.exercise)
         if ex is None or not ex.rules:

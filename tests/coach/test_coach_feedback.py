@@ -52,9 +52,9 @@ def test_a_shallow_pushup_is_still_told_to_go_lower():
     shallow = replace(PUSHUP_TOP, upper_arm=60, forearm=140)  # elbows at 100, hands far forward
     result = analyze(CASES["pushup"].sequence(bottom=shallow), "pushup")
     fired = [i for i in result.issues if i.rule == "partial_range"]
-    assert len(result.reps) == 3 and len(fired) == 3
-    assert fired[0].value > get_exercise("pushup").rules[0].above
-    assert "upper-arm lengths above the hands" in fired[0].message
+    assert len(result.reps) == 3 and len(fired) == 1  # on every rep: said once
+    assert fired[0].value > get_exercise("pushup").rules[0].above + fired[0].uncertainty
+    assert fired[0].message.startswith("On every rep: Go lower") and "upper-arm lengths above" in fired[0].message
 
 
 def test_a_full_depth_dip_gets_no_go_lower():

@@ -15,13 +15,14 @@ from live_web import free_port
 class Server:
     """`poseit serve` in its own process (killed at the end, or on purpose)."""
 
-    def __init__(self, db: Path, *args: str, port: int | None = None) -> None:
+    def __init__(self, db: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None) -> None:
         self.port = port or free_port()
         self.db = db
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self.tls = "--tls" in args or "--certfile" in args
+        self.url = f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+        self.ws_url = f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/ws"
         cmd = [sys.executable, "-m", "poseit.cli", "serve", "--port", str(self.port), "--db", str(db), *args]
-        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
         self.log = db.with_suffix(f".{self.port}.log")  # a file, not a pipe nobody reads (a full pipe blocks)
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -35,7 +36,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"poseit serve exited: {self.log.read_text()}")
             try:
-                if httpx.get(self.url + "/api/exercises", timeout=2).status_code in (200, 401):
+                if httpx.get(self.url + "/api/exercises", timeout=2, verify=False).status_code in (200, 401):
                     return
             except httpx.HTTPError:
                 pass

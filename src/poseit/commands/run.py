@@ -45,6 +45,7 @@ def main(args: argparse.Namespace) -> int:
     coach = None
     if args.exercise:
         from poseit.coach.live import LiveCoach
+        from poseit.commands.analyze import count_text
 
         coach = LiveCoach(args.exercise, estimator.skeleton, source.fps)
     with source:
@@ -67,7 +68,7 @@ def main(args: argparse.Namespace) -> int:
         if coach is not None:
             done = coach.summary()
             held = f", held {done['hold_s']:.1f} s" if done["hold_s"] is not None else ""
-            print(f"coach ({done['exercise']}): {done['reps']} reps, {done['partial_reps']} partial{held}")
+            print(f"coach ({done['exercise']}): {count_text(done)}, {done['partial_reps']} partial{held}")
         for path in summary.outputs:
             print(f"wrote {path}")
     return 0

@@ -25,6 +25,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(postgresql://user@host/db, needs the cluster extra)",
     )
     p.add_argument("--token", help="access token (default: $POSEIT_TOKEN); required off loopback")
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS (a phone's browser gives its camera only to HTTPS pages) with a self-signed certificate "
+        "made on first use in the user data folder, or --certfile/--keyfile",
+    )
+    p.add_argument("--certfile", help="TLS certificate (PEM; implies --tls)")
+    p.add_argument("--keyfile", help="TLS private key (PEM, unencrypted; with --certfile)")
     p.add_argument("--workers", type=int, default=2, help="inference threads shared by all clients (default 2)")
     p.add_argument("--max-clients", type=int, default=16, help="concurrent live sessions (default 16)")
     p.add_argument("--max-fps", type=float, default=30.0, help="frames per second per client (0: no limit)")
@@ -66,7 +74,7 @@ def main(args: argparse.Namespace) -> int:
     except ImportError:
         raise PoseItError("the web app needs its extra: pip install 'poseit[serve]'") from None
     from poseit.serve.session import EngineOptions
-    from poseit.serve.settings import Settings, default_db, default_demo
+    from poseit.serve.settings import Settings, default_db, default_demo, is_loopback
 
     if args.backend != "openvino":
         raise PoseItError("poseit serve runs the OpenVINO backend only")
@@ -74,6 +82,11 @@ def main(args: argparse.Namespace) -> int:
         raise PoseItError(f"no such demo clip: {args.demo}")
     if not 0 < args.port < 65536:
         raise PoseItError(f"--port must be 1 to 65535, not {args.port}")
+    if bool(args.certfile) != bool(args.keyfile):
+        raise PoseItError("--certfile and --keyfile go together")
+    tls = bool(args.tls or args.certfile)
+    if tls and args.ray:
+        raise PoseItError("--tls is for the single-process server; on Ray, terminate TLS at the load balancer")
     settings = Settings(
         host=args.host,
         port=args.port,
@@ -85,15 +98,23 @@ def main(args: argparse.Namespace) -> int:
         workers=max(1, args.workers),
         max_clients=max(1, args.max_clients),
         max_fps=max(0.0, args.max_fps),
+        tls=tls,
     )
     settings.check()  # before anything is loaded: a refused configuration ends in one line
     if args.ray:
         return _serve_on_ray(args, settings)
+    ssl = _tls_files(args) if tls else {}
     settings.engine.estimator()  # compile the shared models now: a missing model ends in one line
     app = create_app(settings)
     host = f"[{args.host}]" if ":" in args.host else args.host
     query = "/?token=..." if settings.token else "/"
-    print(f"poseit serve: open http://{host}:{args.port}{query}  (history in {settings.db}; Ctrl+C stops)", flush=True)
+    scheme = "https" if tls else "http"
+    where = f"{scheme}://{host}:{args.port}{query}"
+    print(f"poseit serve: open {where}  (history in {settings.db}; Ctrl+C stops)", flush=True)
+    if tls and not args.certfile:
+        print(f"  self-signed certificate {ssl['ssl_certfile']}: browsers warn once; accept it to go on", flush=True)
+    if not is_loopback(args.host):
+        print("  a phone on the same network: press 'Use a phone' on the page and scan the QR code", flush=True)
     uvicorn.run(
         app,
         host=args.host,
@@ -103,8 +124,23 @@ def main(args: argparse.Namespace) -> int:
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         timeout_graceful_shutdown=3,
+        **ssl,
     )
     return 0
+
+
+def _tls_files(args: argparse.Namespace) -> dict[str, str]:
+    """uvicorn's certificate and key arguments: the given files (checked), or this machine's self-signed ones."""
+    from pathlib import Path
+
+    from poseit.serve.tls import check_files, self_signed
+
+    if args.certfile:
+        cert, key = Path(args.certfile), Path(args.keyfile)
+        check_files(cert, key)
+    else:
+        cert, key = self_signed(hosts=(args.host,))
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
 
 
 def _serve_on_ray(args: argparse.Namespace, settings: Settings) -> int:

@@ -52,6 +52,7 @@ class Settings:
     max_upload_bytes: int = 200 << 20  # "Analyse a recording"
     idle_timeout_s: float = 60.0  # a connection that sends nothing this long is closed
     send_timeout_s: float = 10.0  # a client that does not read its answer this long is dropped
+    tls: bool = False  # served over HTTPS (the phone link says https)
 
     def check(self) -> None:
         """Refuse configurations that would expose the server (one-line `PoseItError`)."""
