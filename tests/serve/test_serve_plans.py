@@ -146,6 +146,8 @@ def test_a_version_1_history_is_migrated(tmp_path: Path):
     store.close()
     with sqlite3.connect(path) as conn:  # back to version 1: no plan tables or columns
         conn.execute("DROP INDEX sessions_plan_run")
+        conn.execute("DROP INDEX sessions_started")
+        conn.execute("ALTER TABLE reps DROP COLUMN depth")
         for column in ("plan_run_id", "plan_block", "plan_set", "target_reps", "target_hold_s"):
             conn.execute(f"ALTER TABLE sessions DROP COLUMN {column}")
         conn.execute("DROP TABLE plans")

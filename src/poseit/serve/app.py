@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from poseit.serve.hub import Hub
-from poseit.serve.routes import analyze, pages, phone, plans, sessions, ws
+from poseit.serve.routes import analyze, pages, phone, plans, progress, sessions, ws
 from poseit.serve.routes.pages import STATIC
 from poseit.serve.security import SecurityMiddleware
 from poseit.serve.settings import Settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, hub_factory: Callable[[Settings
     app.include_router(sessions.router)
     app.include_router(plans.router)
     app.include_router(phone.router)
+    app.include_router(progress.router)
     app.include_router(analyze.router)
     app.include_router(ws.router)
     app.add_exception_handler(RequestValidationError, _invalid)

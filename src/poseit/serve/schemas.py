@@ -54,6 +54,7 @@ class Rep(BaseModel):
     turn_s: float | None
     end_s: float | None
     duration_s: float | None
+    depth: float | None = None
     issues: int
 
 

@@ -45,6 +45,7 @@ sessions_t = sa.Table(
     sa.Column("target_hold_s", sa.Float),
     sa.CheckConstraint("status IN ('live', 'ended', 'interrupted')", name="sessions_status"),
     sa.Index("sessions_plan_run", "plan_run_id"),
+    sa.Index("sessions_started", "started_at"),
 )
 PLAN_SESSION_COLUMNS = ("plan_run_id", "plan_block", "plan_set", "target_reps", "target_hold_s")
 reps_t = sa.Table(
@@ -58,6 +59,7 @@ reps_t = sa.Table(
     sa.Column("turn_s", sa.Float),
     sa.Column("end_s", sa.Float),
     sa.Column("duration_s", sa.Float),
+    sa.Column("depth", sa.Float),  # range of motion: depth at the turn (1 = the exercise's turn threshold; v2)
     sa.Column("recorded_at", sa.Float, nullable=False),
     sa.Index("reps_session", "session_id", "number"),
 )
@@ -105,14 +107,17 @@ def _v1(conn: Connection) -> None:
 
 
 def _v2(conn: Connection) -> None:
-    """Workout plans: users' plans, plan runs, and each session's place in a run."""
+    """Workout plans (users' plans, plan runs, each session's place in a run) and each rep's range of motion."""
     metadata.create_all(conn, tables=[plans_t, plan_runs_t])
-    have = {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
+    inspect = sa.inspect(conn)
     types = {"plan_run_id": "INTEGER", "plan_block": "INTEGER", "plan_set": "INTEGER", "target_reps": "INTEGER"}
-    for name in PLAN_SESSION_COLUMNS:  # (a database made by this version's _v1 has them already)
-        if name not in have:
-            conn.execute(sa.text(f"ALTER TABLE sessions ADD COLUMN {name} {types.get(name, 'DOUBLE PRECISION')}"))
-    next(i for i in sessions_t.indexes if i.name == "sessions_plan_run").create(conn, checkfirst=True)
+    for table, names in (("sessions", PLAN_SESSION_COLUMNS), ("reps", ("depth",))):
+        have = {c["name"] for c in inspect.get_columns(table)}
+        for name in names:  # (a database made by this version's _v1 has them already)
+            if name not in have:
+                conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {types.get(name, 'DOUBLE PRECISION')}"))
+    for index in sessions_t.indexes:
+        index.create(conn, checkfirst=True)
 
 
 # Each entry migrates the schema from version i to i + 1, on either database.
@@ -122,7 +127,7 @@ SESSION_COLUMNS = (
     "id, started_at, ended_at, status, exercise, counted_as, model, device, source, frames, reps, partial_reps, "
     "hold_s, " + ", ".join(PLAN_SESSION_COLUMNS)
 )
-REP_COLUMNS = ("number", "complete", "start_s", "turn_s", "end_s", "duration_s")
+REP_COLUMNS = ("number", "complete", "start_s", "turn_s", "end_s", "duration_s", "depth")
 ISSUE_COLUMNS = ("rep", "time_s", "rule", "message", "severity")
 _SESSION_COLS = [sessions_t.c[c.strip()] for c in SESSION_COLUMNS.split(",")]
 
@@ -374,3 +379,33 @@ class Store:
     def plan_run(self, run_id: int) -> dict[str, Any] | None:
         found = self.plan_runs(1, 0, run_id)
         return found[0] if found else None
+
+    # --- progress -------------------------------------------------------------------------------------------
+    def progress_rows(self, exercise: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The sessions that counted ``exercise`` (oldest first), and their complete reps."""
+        s, r = sessions_t.c, reps_t.c
+        counted = sa.func.coalesce(s.counted_as, s.exercise)
+        sessions = self._rows(
+            sa.select(s.id, s.started_at, s.ended_at, s.reps, s.partial_reps, s.hold_s)
+            .where(counted == exercise, s.frames > 0)
+            .order_by(s.started_at, s.id)
+        )
+        reps = self._rows(
+            sa.select(r.session_id, r.duration_s, r.depth)
+            .join(sessions_t, sessions_t.c.id == r.session_id)
+            .where(counted == exercise, r.complete == 1)
+            .order_by(r.session_id, r.id)
+        )
+        return sessions, reps
+
+    def exercises_done(self) -> list[dict[str, Any]]:
+        """Each exercise counted in some session: its sessions and when it was last done (latest first)."""
+        s = sessions_t.c
+        counted = sa.func.coalesce(s.counted_as, s.exercise).label("exercise")
+        query = (
+            sa.select(counted, sa.func.count().label("sessions"), sa.func.max(s.started_at).label("last"))
+            .where(s.frames > 0)
+            .group_by(counted)
+            .order_by(sa.func.max(s.started_at).desc())
+        )
+        return self._rows(query)

@@ -27,6 +27,11 @@ def history() -> HTMLResponse:
     return _page("history.html")
 
 
+@router.get("/progress", include_in_schema=False)
+def progress_page() -> HTMLResponse:
+    return _page("progress.html")
+
+
 @router.get("/api/exercises")
 def exercises() -> list[dict]:
     """What the picker offers: every library exercise, then ``auto`` and ``any``; ``hold``: timed, not counted."""
