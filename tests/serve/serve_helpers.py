@@ -10,6 +10,14 @@ import time
 from pathlib import Path
 
 from live_web import free_port
+from poseit.serve.hub import Hub
+
+
+class NoModelsHub(Hub):
+    """The real hub without compiling models (for the APIs that need none: plans, progress)."""
+
+    def warm_up(self) -> None:
+        pass
 
 
 class Server:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from serve_helpers import NoModelsHub
 
 from poseit.errors import PoseItError
 from poseit.serve.app import create_app
 from poseit.serve.client import pack_frame
-from poseit.serve.hub import Hub
 from poseit.serve.settings import Settings
 from poseit.serve.store import SCHEMA_VERSION, Store
 from poseit.serve.workout import PlanBody, builtin_plans, load_toml, set_target
@@ -162,13 +162,6 @@ def test_a_version_1_history_is_migrated(tmp_path: Path):
 
 
 # --- the API ---------------------------------------------------------------------------------------------------
-class NoModelsHub(Hub):
-    """The real hub without compiling models (the plan API needs none)."""
-
-    def warm_up(self) -> None:
-        pass
-
-
 @pytest.fixture
 def api(tmp_path: Path):
     app = create_app(Settings(db=tmp_path / "h.db"), hub_factory=NoModelsHub)

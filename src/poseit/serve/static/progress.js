@@ -64,7 +64,7 @@ async function show(exercise) {
   $("records").replaceChildren(
     ...p.records.map((r) => {
       const when = el("a", { href: r.session ? `/history#${r.session}` : "/history" }, short(r.day));
-      return el("li", {}, el("b", {}, `${r.what}: `), `${fmt(r.value, Number.isInteger(r.value) ? 0 : 2)} ${r.unit}, `, when);
+      return el("li", {}, el("b", {}, `${r.what}: `), `${fmt(r.value, r.unit === "reps" ? 0 : r.unit === "s" ? 1 : 2)} ${r.unit}, `, when);
     }),
   );
   $("days").tBodies[0].replaceChildren(
