@@ -1,6 +1,7 @@
 """The streaming rep counter on depth signals: jitter, gaps, pauses, leaving the frame, cuts, partial reps."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -201,3 +202,18 @@ def test_one_frame_at_rest_in_the_middle_of_a_rep_is_ridden_over():
     assert events[0].start < bottom < events[0].end
     # a real return that lasts (two frames and more) still ends the rep where it reached rest
     assert [e.end for e in run(wave([1, 1]))[1]] == [e.end for e in events]
+
+
+def test_rest_from_start_counts_a_romanian_set_from_standing_and_a_floor_set_from_the_floor():
+    """A deadlift's rest end is where the person starts: standing for a Romanian deadlift (hips ~175 deg, down
+    to ~70, back up; never to the floor), on the floor for a set started at the bar. Each pull is one rep."""
+    deadlift = Phases(rest=100, leave=120, turn=160, rest_end="low", first="concentric", rest_from_start=True)
+    romanian = wave([1, 1, 1, 1], rest_value=175, bottom_value=70)  # hip angle: standing, hinge, standing
+    counter, events = run(romanian, phases=deadlift)
+    assert counter.flipped and counter.count == 4 and counter.partial_count == 0
+    assert all(e.extreme < 0 for e in events)  # the turn is the hinge: below the definition's floor depth
+    from_floor = wave([1, 1, 1], rest_value=70, bottom_value=175)  # at the bar, pull, lower
+    counter, _ = run(from_floor, phases=deadlift)
+    assert not counter.flipped and counter.count == 3
+    fixed = replace(deadlift, rest_from_start=False)  # the floor as rest: the Romanian set loses its last pull
+    assert run(romanian, phases=fixed)[0].count == 3

@@ -77,6 +77,9 @@ def test_two_set_plan_with_voice_rest_timer_and_history(tmp_path, server, pushup
             assert page.text_content("#reps") == str(REPS)
             assert "2 of 2 sets done" in page.text_content("#summary-text")
             spoken = page.evaluate("window.__spoken")
+            # screen readers hear the same cues (an aria-live region); the last one is the end of the workout
+            assert page.get_attribute("#announce", "aria-live") == "polite"
+            assert page.text_content("#announce") == spoken[-1]["text"]
             history_link = page.get_attribute("#summary-link", "href")
 
             texts = [s["text"] for s in spoken]
@@ -128,3 +131,37 @@ def test_two_set_plan_with_voice_rest_timer_and_history(tmp_path, server, pushup
             assert not [p for p in problems if "Content Security Policy" in p or "Uncaught" in p], problems
         finally:
             context.close()
+
+
+def test_voice_large_numbers_and_keys_are_remembered(tmp_path, server):
+    """Every control works from the keyboard; mute and large numbers are kept across visits (localStorage)."""
+    sync_api = need_browser()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 760})
+            page.goto(server.url + "/")
+            wait_for(page, "body[data-ready='1']", 30)
+            assert page.get_attribute("#mute", "aria-pressed") == "false"
+            page.keyboard.press("m")
+            page.keyboard.press("l")
+            assert page.get_attribute("#mute", "aria-pressed") == "true" and page.text_content("#mute") == "Voice off"
+            assert "large" in page.get_attribute("body", "class")
+            page.reload()
+            wait_for(page, "body[data-ready='1']", 30)
+            assert page.get_attribute("#mute", "aria-pressed") == "true"
+            assert page.get_attribute("#large", "aria-pressed") == "true"
+            assert "large" in page.get_attribute("body", "class")
+            page.focus("#mute")
+            page.keyboard.press("Enter")  # a button, so Enter and Space work on it
+            assert page.get_attribute("#mute", "aria-pressed") == "false"
+            # Tab reaches every enabled button of the page
+            visible = "bs => bs.filter(b => b.offsetParent).map(b => b.id || b.textContent)"
+            buttons = set(page.eval_on_selector_all("button:not([disabled])", visible))
+            reached = set()
+            for _ in range(60):
+                page.keyboard.press("Tab")
+                reached.add(page.evaluate("() => document.activeElement.id || document.activeElement.textContent"))
+            assert buttons <= reached, buttons - reached
+        finally:
+            browser.close()

@@ -39,6 +39,7 @@ from poseit.coach.library import Phases
 
 FRESH, REST, DOWN, TURNED = "fresh", "rest", "down", "turned"
 REST_TOLERANCE = 0.1  # depth: frames this close to the most rested one are still "at the top"
+START_S = 0.5  # ``rest_from_start``: the first this many seconds of values tell which end the person starts at
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,10 @@ class RepCounter:
         self._rest_at: tuple[int, float] = (0, 0.0)  # last frame at the top of the rest position
         self._rep: _Rep | None = None
         self._pending: tuple[int, float, float] | None = None  # a return waiting for the next frame
+        # ``rest_from_start``: the definition's two ends may swap roles (a Romanian deadlift starts and ends
+        # standing, a deadlift from the floor on the floor); the first START_S of frames decide, then replay
+        self.flipped: bool | None = None if self.phases.rest_from_start else False
+        self._start_frames: list[tuple[int, float, float | None, bool, bool]] = []
 
     # --- the person's range ----------------------------------------------------------------------------------
     @property
@@ -139,6 +144,30 @@ class RepCounter:
         """Feed one frame; returns the rep (complete or partial) that ended on it, if any. ``depth`` is the
         driving signal as depth (None/NaN when unknown), ``ok`` whether the posture holds, ``cut`` whether a new
         shot starts here."""
+        if self.flipped is None:
+            return self._decide_rest(frame, time_s, depth, ok, cut)
+        if self.flipped and depth is not None:
+            depth = 1.0 - depth
+        return self._update(frame, time_s, depth, ok, cut)
+
+    def _decide_rest(
+        self, frame: int, time_s: float, depth: float | None, ok: bool, cut: bool, end: bool = False
+    ) -> RepEvent | None:
+        """``rest_from_start``: hold the first frames until `START_S` of values are seen, take the end of the
+        range the person starts nearer to as rest, then replay them."""
+        if not end:
+            self._start_frames.append((frame, time_s, depth, ok, cut))
+        values = [(t, d) for _, t, d, good, _ in self._start_frames if good and d is not None and math.isfinite(d)]
+        if not end and (len(values) < 2 or values[-1][0] - values[0][0] < START_S):
+            return None
+        self.flipped = bool(values) and statistics.median(d for _, d in values) > 0.5
+        ended = None
+        for item in self._start_frames:
+            ended = self.update(*item) or ended
+        self._start_frames = []
+        return ended
+
+    def _update(self, frame: int, time_s: float, depth: float | None, ok: bool, cut: bool) -> RepEvent | None:
         ended = None
         if cut and self.state != FRESH:
             ended = self._abandon("cut")
@@ -171,6 +200,8 @@ class RepCounter:
 
     def finish(self) -> RepEvent | None:
         """End of stream: a pending return ends its rep; a rep that turned and did not come back is partial."""
+        if self.flipped is None:
+            self._decide_rest(0, 0.0, None, False, False, end=True)
         if self._pending is not None:
             return self._confirm()
         return self._abandon("end")
@@ -222,6 +253,7 @@ class RepCounter:
         if not complete and reason == "shallow" and rep.amplitude < self.knobs.partial_share * self.typical:
             return None  # a wobble, not an attempt
         turn, turn_s, depth = rep.extreme
+        depth = 1.0 - depth if self.flipped else depth  # in the definition's depth, whichever end is rest
         event = RepEvent(start, turn, frame, start_s, turn_s, time_s, complete, depth, reason, rep.amplitude)
         if complete:
             self.amplitudes.append(rep.amplitude)

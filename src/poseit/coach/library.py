@@ -75,6 +75,7 @@ class Phases:
     first: str = "eccentric"  # what leaving rest is: eccentric (lowering) or concentric
     min_rep_s: float = 0.4
     max_gap_s: float = 1.0
+    rest_from_start: bool = False  # the rest end is where the person starts (either end: see `RepCounter`)
 
     def __post_init__(self) -> None:
         if self.rest_end not in ("high", "low"):
@@ -224,6 +225,7 @@ def parse_exercise(data: dict[str, Any], where: str = "exercise") -> Exercise:
                 first=ph.get("first", "eccentric"),
                 min_rep_s=float(ph.get("min_rep_s", 0.4)),
                 max_gap_s=float(ph.get("max_gap_s", 1.0)),
+                rest_from_start=bool(ph.get("rest_from_start", False)),
             )
         view_signals = []
         for view, table in data.get("views", {}).items():

@@ -24,13 +24,14 @@ from poseit.coach.form import check_rep, uncertainty
 from poseit.coach.frames import FrameFeatures, cut_now, frame_features
 from poseit.coach.fusion import ANY, AUTO, choose_exercise
 from poseit.coach.judge import UNFINISHED, partial_feedback, rep_metrics, told_partial
-from poseit.coach.kinematics import Body
+from poseit.coach.kinematics import CORE_SKELETON, Body
 from poseit.coach.library import Exercise, get_exercise
 from poseit.coach.periodic import PeriodicResult
 from poseit.coach.report import FEEDBACK_SHOW_S, status_lines
 from poseit.coach.results import Analysis, FormIssue, Rep
 from poseit.coach.sequence import PoseSequence, person_arrays, stack_world
 from poseit.pipeline import PoseResult
+from poseit.skeletons.mapping import convert_arrays
 
 BUFFER_S = 8.0  # seconds of keypoints the live kinematics look back on
 AUTO_WATCH_S = 5.0  # seconds of movement ``auto`` watches before choosing
@@ -57,8 +58,8 @@ class LiveCoach:
             self._start(exercise)
         elif exercise not in (AUTO, ANY):
             self._start(get_exercise(exercise))
-        # (frame, time, xy, scores, (thumbnail, histogram), world) of the last frames: the per-frame kinematics
-        # look back `BUFFER_S`; ``any``, ``auto`` and the periodicity check of a count read `ANY_HISTORY_S`
+        # (frame, time, xy, scores, world, (thumbnail, histogram)) of the last frames, on the core joints: the
+        # per-frame kinematics look back `BUFFER_S`; ``any``, ``auto`` and the periodicity check read `ANY_HISTORY_S`
         self._history_s = BUFFER_S
         self._frames: deque[tuple] = deque()
         self._kept: deque[tuple] = deque()
@@ -101,7 +102,7 @@ class LiveCoach:
         """One frame: the person's (K, 2) keypoints, (K,) scores, optional (K, 3) world landmarks and image
         features (`frame_features`; None: no shot-boundary detection). Returns the overlay lines and the
         ``coach`` record."""
-        item = (frame, t, xy, scores, features, world)
+        item = (frame, t, *self._core(xy, scores, world), features)
         for buffer, keep_s in ((self._frames, self._history_s), (self._kept, ANY_HISTORY_S)):
             buffer.append(item)
             while len(buffer) > 8 and t - buffer[0][1] > keep_s:
@@ -117,6 +118,19 @@ class LiveCoach:
             event = self._step_exercise()
         return self._overlay(t), {"coach": self._record(event)}
 
+    def _core(
+        self, xy: np.ndarray, scores: np.ndarray, world: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """One frame's keypoints on the coach's core joints (`Body` reads only those): mapped once on arrival,
+        not again on every frame the buffer holds it."""
+        if self.skeleton == CORE_SKELETON:
+            return xy, scores, world
+        core_xy, core_scores = convert_arrays(xy[None], scores[None], self.skeleton, CORE_SKELETON)
+        core_world = (
+            None if world is None else convert_arrays(world[None], scores[None], self.skeleton, CORE_SKELETON)[0]
+        )
+        return core_xy[0], core_scores[0], None if core_world is None else core_world[0]
+
     def _sequence(self, last_s: float | None = None, kept: bool = False) -> PoseSequence:
         """The buffered frames (the last ``last_s`` seconds; ``kept``: of the long history) as a sequence, at
         the rate they came in (a live client drops frames when the server is busy; a clip comes at its rate)."""
@@ -126,12 +140,12 @@ class LiveCoach:
         xy = np.stack([f[2] for f in frames])
         scores = np.stack([f[3] for f in frames])
         times = np.array([f[1] for f in frames])
-        feats = [f[4] for f in frames]
+        feats = [f[5] for f in frames]
         images = None if any(f is None for f in feats) else FrameFeatures.stack(feats)
-        world = stack_world([f[5] for f in frames], xy.shape[1])  # 3D signals where the model has them
+        world = stack_world([f[4] for f in frames], xy.shape[1])  # 3D signals where the model has them
         span = float(times[-1] - times[0]) if len(times) >= 2 else 0.0
         fps = (len(times) - 1) / span if span > 0 and len(times) >= 8 else self.fps
-        return PoseSequence(xy, scores, self.skeleton, fps, times, world=world, frames=images)
+        return PoseSequence(xy, scores, CORE_SKELETON, fps, times, world=world, frames=images)
 
     def _step_exercise(self) -> RepEvent | None:
         assert self.exercise is not None
