@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from live_web import LAST_FRAME, camera_clip, launch, need_browser
+from live_web import LAST_FRAME, camera_clip, launch, need_browser, reps_reach
 
 pytestmark = pytest.mark.slow
 REPS, REST_S = 2, 4
@@ -165,3 +165,45 @@ def test_voice_large_numbers_and_keys_are_remembered(tmp_path, server):
             assert buttons <= reached, buttons - reached
         finally:
             browser.close()
+
+
+def test_end_set_pause_skip_and_stop_by_key(tmp_path, server, pushup_clip):
+    """A set ended by hand (n) keeps its reps; a paused rest timer stands still (p); skip ends the rest (n); Esc
+    stops the plan, which is then stored as stopped with the sets done."""
+    sync_api = need_browser()
+    y4m = tmp_path / "clip.y4m"
+    camera_clip(pushup_clip, y4m, last=LAST_FRAME)
+    plan = {"name": "Long sets", "blocks": [{"exercise": "pushup", "sets": 3, "reps": 50, "rest_s": 60}]}
+    key = httpx.post(server.url + "/api/plans", json=plan).json()["key"]
+    with sync_api.sync_playwright() as playwright:
+        context = launch(playwright, y4m, tmp_path / "profile")
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.goto(server.url + "/")
+            wait_for(page, "body[data-ready='1']", 30)
+            page.select_option("#plan", key)
+            page.fill("#ready-s", "1")
+            page.click("#plan-start")
+            wait_for(page, "body[data-plan='set'][data-plan-set='1']", 30)
+            assert page.text_content("#plan-skip") == "End set"
+            assert reps_reach(page, 1, within=60) >= 1
+            page.keyboard.press("n")  # end the set now
+            wait_for(page, "body[data-plan='rest']", 30)
+            page.keyboard.press("p")
+            assert page.get_attribute("#plan-pause", "aria-pressed") == "true"
+            frozen = page.text_content("#rest-left")
+            time.sleep(2.5)
+            assert page.text_content("#rest-left") == frozen and page.text_content("#plan-pause") == "Resume"
+            page.keyboard.press("p")
+            page.keyboard.press("n")  # skip the rest
+            wait_for(page, "body[data-plan='set'][data-plan-set='2']", 10)
+            assert int(frozen) > 50  # (the 60 s rest was skipped, not waited out)
+            page.keyboard.press("Escape")
+            wait_for(page, "body[data-plan='stopped']", 30)
+            assert page.text_content("#summary-text").startswith("Long sets: 2 of 3 sets done before you stopped")
+        finally:
+            context.close()
+    run = httpx.get(server.url + "/api/plan-runs").json()[0]
+    assert run["plan_name"] == "Long sets" and run["status"] == "stopped"
+    assert [(s["plan_set"], s["status"]) for s in run["sets"]] == [(1, "ended"), (2, "ended")]
+    assert run["sets"][0]["reps"] >= 1
