@@ -207,3 +207,48 @@ def test_end_set_pause_skip_and_stop_by_key(tmp_path, server, pushup_clip):
     assert run["plan_name"] == "Long sets" and run["status"] == "stopped"
     assert [(s["plan_set"], s["status"]) for s in run["sets"]] == [(1, "ended"), (2, "ended")]
     assert run["sets"][0]["reps"] >= 1
+
+
+VOICE_SCRIPT = """async () => {
+  const { Voice } = await import("/static/voice.js");
+  localStorage.removeItem("poseit.voice.muted");
+  const region = document.createElement("div");
+  const v = new Voice(region);
+  const said = [];
+  v.synth = { speak: (u) => said.push(u.text), cancel: () => {} };  // (a stand-in that never ends by itself)
+  const end = () => v.speaking && v.speaking.onend();
+  const out = {};
+  v.say("Set 1: go", "plan");                     // speaking now
+  v.say("1", "count");
+  v.say("2", "count");                            // replaces the waiting 1
+  out.formFirst = v.say("Knees out", "form", "knees");
+  out.cooldown = v.say("Back straight", "form", "back");   // within 6 s of the last form cue: not taken
+  out.announced = region.textContent;
+  end(); end(); end();
+  out.said = said.slice();
+  v.setMuted(true);
+  out.mutedTaken = v.say("3", "count");
+  out.mutedAnnounced = region.textContent;
+  out.stored = localStorage.getItem("poseit.voice.muted");
+  out.saidAfterMute = said.length;
+  return out;
+}"""
+
+
+def test_voice_one_cue_at_a_time_by_priority_with_cooldown(server):
+    """The voice module on its own: a waiting count is replaced by a newer one, a form cue goes before a count,
+    a second form cue within the cooldown is dropped, and muted it only announces (to screen readers)."""
+    sync_api = need_browser()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(server.url + "/")
+            wait_for(page, "body[data-ready='1']", 30)
+            out = page.evaluate(VOICE_SCRIPT)
+        finally:
+            browser.close()
+    assert out["said"] == ["Set 1: go", "Knees out", "2"], out
+    assert out["formFirst"] is True and out["cooldown"] is False and out["announced"] == "Knees out"
+    assert out["mutedTaken"] is True and out["mutedAnnounced"] == "3" and out["saidAfterMute"] == 3
+    assert out["stored"] == "1"
