@@ -82,13 +82,15 @@ def main() -> int:
             "person_found": float(seq.present.mean()),
             "auto_exercise": auto.exercise,
             "auto_count": len(auto.reps),
+            "confidence": anything.confidence,
+            "uncertain": anything.uncertain,
         }
         rows.append(row)
         print(
             f"{video.stem:22s} {row['split']:>6s} {true:6d} {row['count']:6d} {row['pose_count']:6d} "
             f"{row['pose_confidence']:6.2f} {row['pixel_count']:6d} {row['pixel_confidence']:6.2f} "
             f"{row['period_s'] or 0:6.2f} {row['person_found']:6.2f} {row['auto_count']:6d} {row['source']:6s} "
-            f"{auto.exercise}"
+            f"{auto.exercise}{' (any: uncertain)' if anything.uncertain else ''}"
         )
 
     def metrics(key: str, part: str | None = None) -> dict:

@@ -108,10 +108,15 @@ def analyze(
         return attach_confidence(analyze_any(body, cuts, seq.frames))
     choice, info = choose_exercise(seq, body)
     result = analyze_any(body, cuts, seq.frames) if choice == ANY else analyze_sequence(seq, get_exercise(choice))
-    if choice != ANY and not result.is_hold_result and not result.reps:
+    if choice != ANY and not result.is_hold_result:
         periodic = analyze_any(body, cuts, seq.frames)
-        if len(periodic.reps) >= 2:  # the recogniser's pick counted nothing where whole cycles repeat: wrong pick
-            info["reason"] += f"; no {choice} rep found but the movement repeats: counting by periodicity"
+        # the recogniser's pick counts under half the cycles the whole body repeats: it does not explain the
+        # movement (monkey bars recognised as pull-ups counted 1 for 5 on QUVA dev, periodicity 4)
+        if len(periodic.reps) >= 2 and len(result.reps) < len(periodic.reps) / 2:
+            info["reason"] += (
+                f"; {choice} counts {len(result.reps)} where the movement repeats {len(periodic.reps)} times:"
+                " counting by periodicity"
+            )
             result = periodic
     result.recognition = {"requested": AUTO, "chosen": result.exercise, **info}
     return attach_confidence(result) if result.exercise == ANY else result

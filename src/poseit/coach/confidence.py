@@ -8,7 +8,8 @@ count against the person's own range (borderline cycles); how irregular the reps
 the active stretch the pose was lost; and whether nothing was counted at all. A logistic model over
 that evidence (`WEIGHTS`, fitted on dev clips only by ``benchmarks/coach_sets.py --fit-confidence``) turns it
 into the probability that the count is exact; below `UNCERTAIN_BELOW` (chosen on dev) the CLI, the report and
-the page say the count is uncertain. ``any`` counts use the periodicity estimator's own confidence.
+the page say the count is uncertain. ``any`` counts use the periodicity estimator's own confidence and its own
+threshold (`poseit.coach.periodic.POSE_CONFIDENT`, chosen on QUVA dev when ``any`` was built).
 """
 
 from __future__ import annotations
@@ -92,13 +93,16 @@ def attach_confidence(result: Analysis) -> Analysis:
     """Set ``confidence``, ``uncertain`` and ``evidence`` on an analysis (holds: none)."""
     if result.is_hold_result:
         return result
-    if result.exercise == "any":
+    if result.exercise == "any":  # the periodicity estimator's own confidence, and its own threshold
+        from poseit.coach.periodic import POSE_CONFIDENT
+
         per = result.periodicity or {}
         key = "pixel_confidence" if per.get("source") == "pixels" else "pose_confidence"
         result.confidence = round(float(per.get(key, 0.0)), 3)
         result.evidence = {key: result.confidence}
-    else:
-        result.evidence = analysis_evidence(result)
-        result.confidence = round(probability(result.evidence), 3)
+        result.uncertain = result.confidence < POSE_CONFIDENT
+        return result
+    result.evidence = analysis_evidence(result)
+    result.confidence = round(probability(result.evidence), 3)
     result.uncertain = uncertain(result.confidence)
     return result
