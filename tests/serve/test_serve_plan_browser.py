@@ -252,3 +252,50 @@ def test_voice_one_cue_at_a_time_by_priority_with_cooldown(server):
     assert out["formFirst"] is True and out["cooldown"] is False and out["announced"] == "Knees out"
     assert out["mutedTaken"] is True and out["mutedAnnounced"] == "3" and out["saidAfterMute"] == 3
     assert out["stored"] == "1"
+
+
+def test_plan_editor_creates_edits_and_deletes(server):
+    """The user's own plan made in the page (a hold block shows seconds), edited, then deleted; built-in plans
+    are copied, never changed."""
+    sync_api = need_browser()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.goto(server.url + "/")
+            wait_for(page, "body[data-ready='1']", 30)
+            page.click("#plan-new")
+            page.fill("#plan-editor [name=name]", "Evening core")
+            page.click("#plan-editor .add-block")
+            blocks = page.locator("#plan-editor fieldset.block")
+            blocks.nth(1).locator("[name=exercise]").select_option("plank")
+            assert blocks.nth(1).locator(".unit").text_content() == "s hold"
+            blocks.nth(1).locator("[name=target]").fill("40")
+            blocks.nth(1).locator("[name=sets]").fill("2")
+            page.click("#plan-editor button[type=submit]")
+            wait_for(page, "#plan-editor[hidden]", 10)
+            mine = next(p for p in httpx.get(server.url + "/api/plans").json() if p["name"] == "Evening core")
+            assert [(b["exercise"], b["sets"], b.get("reps"), b.get("hold_s")) for b in mine["blocks"]] == [
+                ("squat", 3, 10, None),
+                ("plank", 2, None, 40.0),
+            ]
+            assert page.eval_on_selector("#plan", "s => s.value") == mine["key"]
+            assert "2 × 40 s Plank" in page.text_content("#plan-text")
+            page.click("#plan-edit")
+            page.fill("#plan-editor [name=name]", "Evening core, shorter")
+            page.locator("#plan-editor fieldset.block").nth(0).locator(".remove").click()
+            page.click("#plan-editor button[type=submit]")
+            wait_for(page, "#plan-editor[hidden]", 10)
+            edited = next(p for p in httpx.get(server.url + "/api/plans").json() if p["key"] == mine["key"])
+            assert edited["name"] == "Evening core, shorter" and len(edited["blocks"]) == 1
+            page.click("#plan-delete")
+            for _ in range(50):
+                if mine["key"] not in {p["key"] for p in httpx.get(server.url + "/api/plans").json()}:
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError("the plan was not deleted")
+            page.select_option("#plan", "builtin:legs")
+            assert page.is_disabled("#plan-delete") and page.text_content("#plan-edit") == "Copy and edit"
+        finally:
+            browser.close()
