@@ -25,12 +25,13 @@ from poseit.coach.results import Analysis
 FEATURES = ("periodic_differs", "periodic_disagrees", "borderline", "duration_spread", "lost_share", "no_reps")
 BORDER = 0.25  # a cycle within this share of the turn threshold (either side) is borderline
 
-# Fitted on the 80 dev rep clips (``coach_sets.py --split dev --fit-confidence``, 2026-12-08): intercept first,
-# then one weight per feature. A confident periodicity count more than one away never occurred on dev, so its
-# weight stays 0 under the fit's L2 penalty.
-WEIGHTS = (2.21, -0.88, 0.0, 0.49, -0.71, -0.17, -0.42)
-# No threshold reached 95% exact among the counts called certain on dev; at 0.8 the counts called uncertain were
-# exact 8 times in 12 (67%), the others 62 in 68 (91%): below it a count is said to be uncertain.
+# Fitted on the 80 dev rep clips (``coach_sets.py --split dev --fit-confidence``, 2026-12-08, 71 exact): intercept
+# first, then one weight per feature. A confident periodicity count more than one away never occurred on dev, so
+# its weight stays 0 under the fit's L2 penalty.
+WEIGHTS = (2.27, -0.66, 0.0, 0.42, -0.76, -0.19, -0.44)
+# No threshold reached 95% exact among the counts called certain on dev. At 0.8 the two dev counts called
+# uncertain were both wrong and the 78 others 91% exact; higher thresholds flag more right counts than wrong ones
+# (0.85: 11 flagged, 8 of them exact). The evidence is weak: most wrong counts still look certain.
 UNCERTAIN_BELOW = 0.8
 
 
