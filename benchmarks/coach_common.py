@@ -48,6 +48,44 @@ def weights_tag(model: str) -> str:
     return f"|{spec.artifact.weights_sha256 or spec.artifact.sha256}"
 
 
+def machine() -> str:
+    """The CPU model and core count, for result files."""
+    import platform
+    import subprocess
+
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        name = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")), "")
+    except OSError:
+        name = ""
+    return f"{name or platform.processor()}, {os.cpu_count()} cores"
+
+
+def run_meta(script: str, started: float, argv: list[str], **extra) -> dict:
+    """The ``meta`` block of a result file: date, machine, duration and the command that reproduces it."""
+    import datetime as dt
+    import time
+
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        **extra,
+        "seconds": round(time.time() - started, 1),
+        "command": " ".join(["python", f"benchmarks/{script}", *argv]),
+    }
+
+
+def by_set_and_split(rows: list[dict], sets: list[str]) -> list[tuple[str, list[dict]]]:
+    """``("set/split", rows)`` for every set and split that has rows, in order."""
+    out = []
+    for name in sets:
+        for split in ("dev", "test"):
+            group = [r for r in rows if r["set"] == name and r["split"] == split]
+            if group:
+                out.append((f"{name}/{split}", group))
+    return out
+
+
 def write_results(path: Path, result: dict) -> None:
     """Write a benchmark's JSON result (creating its folder) and say where."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import labelled_sets
-from coach_common import RESULTS, ROOT, sequence_for, write_results
-from coach_sets import machine
+from coach_common import RESULTS, ROOT, run_meta, sequence_for, write_results
 from poseit.coach.analysis import analyze
 from poseit.coach.library import get_exercise
 
@@ -131,14 +129,7 @@ def main() -> int:
     print(f"all rules: {total}")
     for m in messages:
         print(f"  [{m['verdict']:11s}] {m['file']} rep {m['rep']} (labelled {m['labelled_rep']}): {m['message']}")
-    meta = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "model": args.model,
-        "all_rules": args.all_rules,
-        "seconds": round(time.time() - t0, 1),
-        "command": " ".join(["python", "benchmarks/coach_form_eval.py", *sys.argv[1:]]),
-    }
+    meta = run_meta("coach_form_eval.py", t0, sys.argv[1:], model=args.model, all_rules=args.all_rules)
     suffix = "_all_rules" if args.all_rules else ""
     out = args.out or RESULTS / f"coach_form_{args.split}{suffix}.json"
     write_results(out, {"meta": meta, "total": total, "rules": table, "messages": messages})

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import socket
 import subprocess
 import sys
@@ -26,8 +25,8 @@ from pathlib import Path
 import cv2
 
 import labelled_sets
-from coach_common import RESULTS, ROOT, sequence_for, write_results
-from coach_sets import machine, summarise
+from coach_common import RESULTS, ROOT, by_set_and_split, run_meta, sequence_for, write_results
+from coach_sets import summarise
 from poseit.coach.analysis import analyze
 from poseit.serve.client import LiveClient
 
@@ -159,17 +158,14 @@ def main() -> int:
                 flush=True,
             )
     summary = {}
-    for name in args.sets:
-        for split in ("dev", "test"):
-            group = [r for r in rows if r["set"] == name and r["split"] == split]
-            if group:
-                summary[f"{name}/{split}"] = {
-                    "live": summarise(group),
-                    "offline": summarise(group, "offline"),
-                    "live_equals_offline": sum(r["reps"] == r["offline"] for r in group),
-                    "live_within_one_of_offline": sum(abs(r["reps"] - r["offline"]) <= 1 for r in group),
-                    "frames_sent_share": round(sum(r["sent"] for r in group) / sum(r["frames"] for r in group), 3),
-                }
+    for name, group in by_set_and_split(rows, args.sets):
+        summary[name] = {
+            "live": summarise(group),
+            "offline": summarise(group, "offline"),
+            "live_equals_offline": sum(r["reps"] == r["offline"] for r in group),
+            "live_within_one_of_offline": sum(abs(r["reps"] - r["offline"]) <= 1 for r in group),
+            "frames_sent_share": round(sum(r["sent"] for r in group) / sum(r["frames"] for r in group), 3),
+        }
     for name, s in summary.items():
         n = s["live"]["clips"]
         print(
@@ -177,14 +173,7 @@ def main() -> int:
             f"{s['offline']['exact']}/{n}; live = offline on {s['live_equals_offline']}/{n}, frames sent "
             f"{s['frames_sent_share']:.0%}"
         )
-    meta = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "model": args.model,
-        "speed": args.speed,
-        "seconds": round(time.time() - t0, 1),
-        "command": " ".join(["python", "benchmarks/coach_live.py", *sys.argv[1:]]),
-    }
+    meta = run_meta("coach_live.py", t0, sys.argv[1:], model=args.model, speed=args.speed)
     write_results(
         args.out or RESULTS / f"coach_live_{args.split}.json", {"meta": meta, "summary": summary, "clips": rows}
     )

@@ -13,10 +13,7 @@ Results: benchmarks/results/coach_sets[_<model>].json (per clip and per set/spli
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,17 +21,8 @@ from pathlib import Path
 import numpy as np
 
 import labelled_sets
-from coach_common import RESULTS, sequence_for, write_results
+from coach_common import RESULTS, by_set_and_split, run_meta, sequence_for, write_results
 from poseit.coach.analysis import analyze
-
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        name = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")), "")
-    except OSError:
-        name = ""
-    return f"{name or platform.processor()}, {__import__('os').cpu_count()} cores"
 
 
 def peer_rows() -> dict[str, dict]:
@@ -167,21 +155,17 @@ def main() -> int:
             flush=True,
         )
     summary = {}
-    for name in args.sets:
-        for split in ("dev", "test"):
-            group = [r for r in rows if r["set"] == name and r["split"] == split]
-            if not group:
-                continue
-            with_peer = [r for r in group if r["peer"] is not None]
-            summary[f"{name}/{split}"] = {
-                "poseit": summarise(group),
-                "poseit_on_peer_clips": summarise(with_peer),
-                "peer": summarise(with_peer, "peer"),
-                "confidence": confidence_summary(group),
-                "frames_with_pose": sum(r["frames_with_pose"] for r in group),
-                "peer_frames_with_pose": sum(r["peer_frames_with_pose"] or 0 for r in with_peer),
-                "frames": sum(r["frames"] for r in group),
-            }
+    for name, group in by_set_and_split(rows, args.sets):
+        with_peer = [r for r in group if r["peer"] is not None]
+        summary[name] = {
+            "poseit": summarise(group),
+            "poseit_on_peer_clips": summarise(with_peer),
+            "peer": summarise(with_peer, "peer"),
+            "confidence": confidence_summary(group),
+            "frames_with_pose": sum(r["frames_with_pose"] for r in group),
+            "peer_frames_with_pose": sum(r["peer_frames_with_pose"] or 0 for r in with_peer),
+            "frames": sum(r["frames"] for r in group),
+        }
     for name, s in summary.items():
         p, q = s["poseit"], s["peer"]
         peer = f"peer {q['exact']}/{q['clips']} (off>1 {q['off_by_more_than_one']})" if q["clips"] else "peer -"
@@ -190,15 +174,7 @@ def main() -> int:
             f"{name:22s} Pose-It! {p['exact']}/{p['clips']} exact (off>1 {p['off_by_more_than_one']}); {peer}; "
             f"uncertain {c['uncertain']} ({c['uncertain_exact']} exact), wrong but certain {c['wrong_and_certain']}"
         )
-    meta = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "model": args.model,
-        "strict": args.strict,
-        "split": args.split,
-        "seconds": round(time.time() - t0, 1),
-        "command": " ".join(["python", "benchmarks/coach_sets.py", *sys.argv[1:]]),
-    }
+    meta = run_meta("coach_sets.py", t0, sys.argv[1:], model=args.model, strict=args.strict, split=args.split)
     if args.out is None:
         suffix = "" if args.model == "blazepose-full" else f"_{args.model}"
         args.out = RESULTS / f"coach_sets{suffix}{'_strict' if args.strict else ''}_{args.split}.json"
