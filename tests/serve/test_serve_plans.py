@@ -148,6 +148,7 @@ def test_a_version_1_history_is_migrated(tmp_path: Path):
         conn.execute("DROP INDEX sessions_plan_run")
         conn.execute("DROP INDEX sessions_started")
         conn.execute("ALTER TABLE reps DROP COLUMN depth")
+        conn.execute("ALTER TABLE reps DROP COLUMN symmetry")
         for column in ("plan_run_id", "plan_block", "plan_set", "target_reps", "target_hold_s"):
             conn.execute(f"ALTER TABLE sessions DROP COLUMN {column}")
         conn.execute("DROP TABLE plans")
@@ -157,7 +158,8 @@ def test_a_version_1_history_is_migrated(tmp_path: Path):
     store = Store(path)
     assert store.session(sid)["plan_run_id"] is None and store.plans() == []
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version FROM schema_version").scalar() == SCHEMA_VERSION == 2
+        assert conn.exec_driver_sql("SELECT version FROM schema_version").scalar() == SCHEMA_VERSION == 3
+        assert "symmetry" in {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(reps)")}
     store.close()
 
 

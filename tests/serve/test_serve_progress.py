@@ -34,7 +34,8 @@ def fill(store: Store, now: float) -> dict[str, list[int]]:
         sid = store.start_session(exercise, "blazepose-full", "CPU")
         rows = [
             {"number": n, "complete": 1, "start_s": n * rep_s, "turn_s": n * rep_s + rep_s / 2,
-             "end_s": (n + 1) * rep_s, "duration_s": rep_s, "depth": depth + 0.01 * (n % 3)}
+             "end_s": (n + 1) * rep_s, "duration_s": rep_s, "depth": depth + 0.01 * (n % 3),
+             "symmetry": min(1.0, depth - 0.1)}
             for n in range(1, reps + 1)
         ]  # fmt: skip
         totals = {"counted_as": exercise, "frames": 300, "reps": reps, "hold_s": hold}
@@ -60,19 +61,23 @@ def test_progress_per_day_and_records():
         {"id": 2, "started_at": t0 + 3600, "reps": 12, "partial_reps": 0, "hold_s": None},  # 21:26 UTC
         {"id": 3, "started_at": t0 + DAY, "reps": 10, "partial_reps": 0, "hold_s": None},
     ]
-    reps = [{"session_id": 1, "duration_s": 3.0, "depth": 1.0}, {"session_id": 1, "duration_s": 2.0, "depth": 0.8}]
-    reps += [{"session_id": 2, "duration_s": 2.5, "depth": 0.9}, {"session_id": 3, "duration_s": 1.5, "depth": 1.2}]
+    reps = [{"session_id": 1, "duration_s": 3.0, "depth": 1.0, "symmetry": 0.9}]
+    reps += [{"session_id": 1, "duration_s": 2.0, "depth": 0.8, "symmetry": 0.8}]
+    reps += [{"session_id": 2, "duration_s": 2.5, "depth": 0.9, "symmetry": None}]
+    reps += [{"session_id": 3, "duration_s": 1.5, "depth": 1.2, "symmetry": 0.95}]
     out = progress(sessions, reps)
     assert [(d["day"], d["sessions"], d["reps"], d["best_set"]) for d in out["days"]] == [
         ("2026-05-28", 2, 20, 12),
         ("2026-05-29", 1, 10, 10),
     ]
     assert out["days"][0]["median_rep_s"] == 2.5 and out["days"][0]["mean_depth"] == 0.9
+    assert [d["mean_symmetry"] for d in out["days"]] == [0.85, 0.95]  # reps without a symmetry are left out
     records = {r["what"]: r for r in out["records"]}
     assert records["most reps in a session"]["value"] == 12 and records["most reps in a session"]["session"] == 2
     assert records["most reps in a day"]["value"] == 20 and records["most reps in a day"]["day"] == "2026-05-28"
     assert records["quickest reps (median of a day)"]["value"] == 1.5
     assert records["deepest reps (mean of a day)"]["day"] == "2026-05-29"
+    assert records["most even left and right (mean of a day)"]["value"] == 0.95
     assert "longest hold" not in records
     # three hours east of UTC (getTimezoneOffset -180), the 21:26 UTC session is on the next day
     assert day_of(t0 + 3600, -180) == "2026-05-29" and day_of(t0 + 3600, 0) == "2026-05-28"
@@ -93,6 +98,8 @@ def test_progress_api_and_csv(tmp_path):
         assert [d["median_rep_s"] for d in squat["days"]] == [2.6, 2.5, 2.3, 2.1, 2.0]
         depths = [d["mean_depth"] for d in squat["days"]]
         assert depths == sorted(depths) and depths[-1] > 1.1
+        balance = [d["mean_symmetry"] for d in squat["days"]]
+        assert balance == sorted(balance) and balance[-1] == 1.0
         records = {r["what"]: r for r in squat["records"]}
         assert records["most reps in a session"]["value"] == 15
         assert records["most reps in a session"]["session"] == ids["squat"][-1]
@@ -103,7 +110,7 @@ def test_progress_api_and_csv(tmp_path):
         assert [int(r["reps"]) for r in rows] == [8, 10, 10, 15, 15] and "mean_depth" in rows[0]
         assert c.get("/api/progress?exercise=../../etc").status_code == 422
         assert c.get("/api/progress?tz=5000").status_code == 422
-        assert c.get("/api/sessions.csv").text.splitlines()[0].endswith("duration_s,depth,issues")
+        assert c.get("/api/sessions.csv").text.splitlines()[0].endswith("duration_s,depth,symmetry,issues")
 
 
 @pytest.mark.slow

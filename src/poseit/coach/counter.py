@@ -69,6 +69,7 @@ class RepEvent:
     reason: str = ""  # for partial reps: "shallow", "cut", "gap" or "end"
     amplitude: float = float("nan")  # depth travelled from the rest it left to the turn
     typical: float = float("nan")  # the typical range of motion when the rep ended
+    symmetry: float | None = None  # left/right balance of the rep (`poseit.coach.judge.rep_symmetry`), once judged
 
     @property
     def duration_s(self) -> float:

@@ -21,6 +21,21 @@ UNFINISHED = {
 }
 
 
+def rep_symmetry(body: Body, exercise: Exercise, ev: RepEvent, view: str) -> float | None:
+    """1 - |ROM left - ROM right| / max ROM of the driving signal over the rep: 1 where both sides moved through
+    the same range. Only facing the camera (both sides seen) and for a sided signal; else None."""
+    if exercise.signal.name not in SIDED_SIGNALS or view != "front":
+        return None
+    roms = []
+    for side in ("left", "right"):
+        v = body.sided(exercise.signal.name, side)[ev.start : ev.end + 1]
+        if len(v) and np.isfinite(v).mean() >= 0.8:
+            roms.append(float(np.nanmax(v) - np.nanmin(v)))
+    if len(roms) == 2 and max(roms) > 0:
+        return 1.0 - abs(roms[0] - roms[1]) / max(roms)
+    return None
+
+
 def rep_metrics(body: Body, exercise: Exercise, ev: RepEvent, number: int, views: np.ndarray, drive: Driving) -> Rep:
     window = drive.value[ev.start : ev.end + 1]
     with _quiet():
@@ -30,15 +45,8 @@ def rep_metrics(body: Body, exercise: Exercise, ev: RepEvent, number: int, views
     first, second = ev.turn_s - ev.start_s, ev.end_s - ev.turn_s
     assert exercise.phases is not None
     ecc, con = (first, second) if exercise.phases.first == "eccentric" else (second, first)
-    symmetry = None
-    if exercise.signal.name in SIDED_SIGNALS and view == "front" and not (drive.source[ev.start : ev.end + 1]).any():
-        roms = []
-        for side in ("left", "right"):
-            v = body.sided(exercise.signal.name, side)[ev.start : ev.end + 1]
-            if np.isfinite(v).mean() >= 0.8:
-                roms.append(float(np.nanmax(v) - np.nanmin(v)))
-        if len(roms) == 2 and max(roms) > 0:
-            symmetry = 1.0 - abs(roms[0] - roms[1]) / max(roms)
+    main_signal = not (drive.source[ev.start : ev.end + 1]).any()
+    symmetry = rep_symmetry(body, exercise, ev, view) if main_signal else None
     used = Counter(drive.source[ev.start : ev.end + 1].tolist()).most_common(1)[0][0]
     return Rep(
         number,

@@ -23,7 +23,7 @@ from poseit.coach.drive import Driving, driving_signal, person_jumps, posture_ma
 from poseit.coach.form import check_rep, uncertainty
 from poseit.coach.frames import FrameFeatures, cut_now, frame_features
 from poseit.coach.fusion import ANY, AUTO, choose_exercise
-from poseit.coach.judge import UNFINISHED, partial_feedback, rep_metrics, told_partial
+from poseit.coach.judge import UNFINISHED, partial_feedback, rep_metrics, rep_symmetry, told_partial
 from poseit.coach.kinematics import CORE_SKELETON, Body
 from poseit.coach.library import Exercise, get_exercise
 from poseit.coach.periodic import PeriodicResult
@@ -188,6 +188,8 @@ class LiveCoach:
             views = body.views()[local.start : local.end + 1]
             known = [v for v in views if v != "unknown"]
             view = max(set(known), key=known.count) if known else "unknown"
+            if not drive.source[local.start : local.end + 1].any():  # the main signal (not a view stand-in)
+                event.symmetry = rep_symmetry(body, self.exercise, local, view)
             for issue in check_rep(body, self.exercise, local, number, view, body.times, drive.depth):
                 issue.frame += first
                 found.append(issue)

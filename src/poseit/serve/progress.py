@@ -11,7 +11,17 @@ import time
 from collections import defaultdict
 from typing import Any
 
-DAY_COLUMNS = ("day", "sessions", "reps", "partial_reps", "hold_s", "best_set", "median_rep_s", "mean_depth")
+DAY_COLUMNS = (
+    "day",
+    "sessions",
+    "reps",
+    "partial_reps",
+    "hold_s",
+    "best_set",
+    "median_rep_s",
+    "mean_depth",
+    "mean_symmetry",
+)
 
 
 def day_of(t: float, tz_offset_min: int = 0) -> str:
@@ -25,7 +35,8 @@ def _round(v: float | None, digits: int = 2) -> float | None:
 
 def progress(sessions: list[dict[str, Any]], reps: list[dict[str, Any]], tz_offset_min: int = 0) -> dict[str, Any]:
     """Per day (oldest first): sessions, reps, partial reps, seconds held, the best session's reps, the median
-    seconds per rep (tempo) and the mean depth at the turn (range of motion: 1 = the exercise's turn threshold);
+    seconds per rep (tempo), the mean depth at the turn (range of motion: 1 = the exercise's turn threshold) and
+    the mean left/right symmetry (1 = both sides through the same range; reps seen from the front);
     and the personal records, each with its day and session."""
     day_sessions: dict[str, list[dict[str, Any]]] = defaultdict(list)
     session_day = {}
@@ -35,6 +46,7 @@ def progress(sessions: list[dict[str, Any]], reps: list[dict[str, Any]], tz_offs
         session_day[s["id"]] = day
     durations: dict[str, list[float]] = defaultdict(list)
     depths: dict[str, list[float]] = defaultdict(list)
+    balance: dict[str, list[float]] = defaultdict(list)
     for r in reps:
         day = session_day.get(r["session_id"])
         if day is None:
@@ -43,6 +55,8 @@ def progress(sessions: list[dict[str, Any]], reps: list[dict[str, Any]], tz_offs
             durations[day].append(r["duration_s"])
         if r.get("depth") is not None:
             depths[day].append(r["depth"])
+        if r.get("symmetry") is not None:
+            balance[day].append(r["symmetry"])
     days = []
     for day in sorted(day_sessions):
         ss = day_sessions[day]
@@ -57,6 +71,7 @@ def progress(sessions: list[dict[str, Any]], reps: list[dict[str, Any]], tz_offs
                 "best_set": max(s["reps"] for s in ss),
                 "median_rep_s": _round(statistics.median(durations[day])) if durations[day] else None,
                 "mean_depth": _round(statistics.fmean(depths[day])) if depths[day] else None,
+                "mean_symmetry": _round(statistics.fmean(balance[day])) if balance[day] else None,
             }
         )
     return {"days": days, "records": records(sessions, days, session_day)}
@@ -80,4 +95,5 @@ def records(sessions: list[dict[str, Any]], days: list[dict[str, Any]], session_
     best("longest hold", "s", [{**s, "hold_s": _round(s.get("hold_s"), 1)} for s in sessions], "hold_s", True)
     best("deepest reps (mean of a day)", "x turn depth", days, "mean_depth", session=False)
     best("quickest reps (median of a day)", "s per rep", days, "median_rep_s", session=False, lowest=True)
+    best("most even left and right (mean of a day)", "symmetry", days, "mean_symmetry", session=False)
     return out

@@ -288,4 +288,5 @@ def _rep_row(number: int, complete: bool, ev: RepEvent) -> dict[str, Any]:
         "end_s": round(ev.end_s, 3),
         "duration_s": round(ev.duration_s, 3),
         "depth": round(float(ev.extreme), 3) if np.isfinite(ev.extreme) else None,
+        "symmetry": None if ev.symmetry is None else round(float(ev.symmetry), 3),
     }

@@ -60,6 +60,7 @@ reps_t = sa.Table(
     sa.Column("end_s", sa.Float),
     sa.Column("duration_s", sa.Float),
     sa.Column("depth", sa.Float),  # range of motion: depth at the turn (1 = the exercise's turn threshold; v2)
+    sa.Column("symmetry", sa.Float),  # left/right balance: 1 = both sides through the same range (front view; v3)
     sa.Column("recorded_at", sa.Float, nullable=False),
     sa.Index("reps_session", "session_id", "number"),
 )
@@ -120,14 +121,20 @@ def _v2(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _v3(conn: Connection) -> None:
+    """Each rep's left/right symmetry."""
+    if "symmetry" not in {c["name"] for c in sa.inspect(conn).get_columns("reps")}:
+        conn.execute(sa.text("ALTER TABLE reps ADD COLUMN symmetry DOUBLE PRECISION"))
+
+
 # Each entry migrates the schema from version i to i + 1, on either database.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 SESSION_COLUMNS = (
     "id, started_at, ended_at, status, exercise, counted_as, model, device, source, frames, reps, partial_reps, "
     "hold_s, " + ", ".join(PLAN_SESSION_COLUMNS)
 )
-REP_COLUMNS = ("number", "complete", "start_s", "turn_s", "end_s", "duration_s", "depth")
+REP_COLUMNS = ("number", "complete", "start_s", "turn_s", "end_s", "duration_s", "depth", "symmetry")
 ISSUE_COLUMNS = ("rep", "time_s", "rule", "message", "severity")
 _SESSION_COLS = [sessions_t.c[c.strip()] for c in SESSION_COLUMNS.split(",")]
 
@@ -391,7 +398,7 @@ class Store:
             .order_by(s.started_at, s.id)
         )
         reps = self._rows(
-            sa.select(r.session_id, r.duration_s, r.depth)
+            sa.select(r.session_id, r.duration_s, r.depth, r.symmetry)
             .join(sessions_t, sessions_t.c.id == r.session_id)
             .where(counted == exercise, r.complete == 1)
             .order_by(r.session_id, r.id)

@@ -61,6 +61,10 @@ async function show(exercise) {
     digits: 2,
     note: "range of motion; 1 = the exercise's turn threshold",
   });
+  chart($("symmetry"), p.days, "mean_symmetry", "left/right symmetry (mean of the day)", {
+    digits: 2,
+    note: "1 = both sides through the same range; reps seen from the front",
+  });
   $("records").replaceChildren(
     ...p.records.map((r) => {
       const when = el("a", { href: r.session ? `/history#${r.session}` : "/history" }, short(r.day));
@@ -72,7 +76,7 @@ async function show(exercise) {
       el(
         "tr",
         {},
-        ...[d.day, d.sessions, d.reps, d.best_set, fmt(d.hold_s, 1), fmt(d.median_rep_s), fmt(d.mean_depth)].map((v) =>
+        ...[d.day, d.sessions, d.reps, d.best_set, fmt(d.hold_s, 1), fmt(d.median_rep_s), fmt(d.mean_depth), fmt(d.mean_symmetry)].map((v) =>
           el("td", {}, String(v)),
         ),
       ),
