@@ -43,7 +43,17 @@ async function showSession(id) {
       el(
         "tr",
         {},
-        ...[r.number, r.complete ? "yes" : "partial", fmt(r.start_s), fmt(r.turn_s), fmt(r.end_s), fmt(r.duration_s), r.issues].map(
+        ...[
+          r.number,
+          r.complete ? "yes" : "partial",
+          fmt(r.start_s),
+          fmt(r.turn_s),
+          fmt(r.end_s),
+          fmt(r.duration_s),
+          fmt(r.depth, 2),
+          fmt(r.symmetry, 2),
+          r.issues,
+        ].map(
           (v) => el("td", {}, String(v)),
         ),
       ),
