@@ -67,18 +67,6 @@ def evidence(cycles: list[Cycle], lost_share: float, periodicity: dict | None = 
     }
 
 
-def analysis_evidence(result: Analysis) -> dict[str, float]:
-    """`evidence` of an analysis (the same as the live coach computes from its own events)."""
-    cycles = [
-        Cycle(r.complete, r.relative_depth, r.duration_s, r.partial_reason) for r in [*result.reps, *result.partials]
-    ]
-    lost = 0.0
-    if result.reps:
-        span = result.active[result.reps[0].start : result.reps[-1].end + 1]
-        lost = float(1.0 - np.mean(span)) if len(span) else 0.0
-    return evidence(cycles, lost, result.periodicity)
-
-
 def probability(features: dict[str, float], weights: tuple[float, ...] = WEIGHTS) -> float:
     """The logistic model: P(count exact | features)."""
     z = weights[0] + sum(w * features[f] for w, f in zip(weights[1:], FEATURES, strict=True))
@@ -91,19 +79,13 @@ def uncertain(p: float) -> bool:
 
 
 def attach_confidence(result: Analysis) -> Analysis:
-    """Set ``confidence``, ``uncertain`` and ``evidence`` on an analysis (holds: none)."""
-    if result.is_hold_result:
-        return result
-    if result.exercise == "any":  # the periodicity estimator's own confidence, and its own threshold
-        from poseit.coach.periodic import POSE_CONFIDENT
+    """Set ``confidence``, ``uncertain`` and ``evidence`` on an ``any`` analysis: the periodicity estimator's own
+    confidence and threshold. (A rep exercise's come from the live coach, `LiveCoach.confidence`.)"""
+    from poseit.coach.periodic import POSE_CONFIDENT
 
-        per = result.periodicity or {}
-        key = "pixel_confidence" if per.get("source") == "pixels" else "pose_confidence"
-        result.confidence = round(float(per.get(key, 0.0)), 3)
-        result.evidence = {key: result.confidence}
-        result.uncertain = result.confidence < POSE_CONFIDENT
-        return result
-    result.evidence = analysis_evidence(result)
-    result.confidence = round(probability(result.evidence), 3)
-    result.uncertain = uncertain(result.confidence)
+    per = result.periodicity or {}
+    key = "pixel_confidence" if per.get("source") == "pixels" else "pose_confidence"
+    result.confidence = round(float(per.get(key, 0.0)), 3)
+    result.evidence = {key: result.confidence}
+    result.uncertain = result.confidence < POSE_CONFIDENT
     return result

@@ -60,7 +60,6 @@ class LiveCoach:
             self._start(get_exercise(exercise))
         # (frame, time, xy, scores, world, (thumbnail, histogram)) of the last frames, on the core joints: the
         # per-frame kinematics look back `BUFFER_S`; ``any``, ``auto`` and the periodicity check read `ANY_HISTORY_S`
-        self._history_s = BUFFER_S
         self._frames: deque[tuple] = deque()
         self._kept: deque[tuple] = deque()
         self.periodicity: dict[str, Any] | None = None  # the periodicity check of a rep exercise (at `close`)
@@ -102,11 +101,7 @@ class LiveCoach:
         """One frame: the person's (K, 2) keypoints, (K,) scores, optional (K, 3) world landmarks and image
         features (`frame_features`; None: no shot-boundary detection). Returns the overlay lines and the
         ``coach`` record."""
-        item = (frame, t, *self._core(xy, scores, world), features)
-        for buffer, keep_s in ((self._frames, self._history_s), (self._kept, ANY_HISTORY_S)):
-            buffer.append(item)
-            while len(buffer) > 8 and t - buffer[0][1] > keep_s:
-                buffer.popleft()
+        self._remember((frame, t, *self._core(xy, scores, world), features))
         self._seen += 1
         event = None
         if self.mode == AUTO:
@@ -117,6 +112,13 @@ class LiveCoach:
         elif self.exercise is not None:
             event = self._step_exercise()
         return self._overlay(t), {"coach": self._record(event)}
+
+    def _remember(self, item: tuple) -> None:
+        """Add one frame to the kinematics buffer (`BUFFER_S`) and the long history (`ANY_HISTORY_S`)."""
+        for buffer, keep_s in ((self._frames, BUFFER_S), (self._kept, ANY_HISTORY_S)):
+            buffer.append(item)
+            while len(buffer) > 8 and item[1] - buffer[0][1] > keep_s:
+                buffer.popleft()
 
     def _core(
         self, xy: np.ndarray, scores: np.ndarray, world: np.ndarray | None
@@ -244,10 +246,7 @@ class LiveCoach:
         history = list(self._kept)
         self._frames, self._kept = deque(), deque()
         for item in history:  # replay what was seen through the chosen exercise's counter
-            for buffer, keep_s in ((self._frames, self._history_s), (self._kept, ANY_HISTORY_S)):
-                buffer.append(item)
-                while len(buffer) > 8 and item[1] - buffer[0][1] > keep_s:
-                    buffer.popleft()
+            self._remember(item)
             self._step_exercise()
 
     # --- output -----------------------------------------------------------------------------------------------
